@@ -1,0 +1,69 @@
+"""enrollment.* payloads (key: `enrollment_id`, or `cohort_id` for cohort events)."""
+
+from datetime import date
+
+from pydantic import AwareDatetime, Field
+
+from shared.contracts.common import ContractModel
+
+
+class PublicJobAssignment(ContractModel):
+    """For public-job programs: where and on what terms the citizen works."""
+
+    workplace: str
+    workplace_address: str
+    start_date: date
+    end_date: date | None = None
+    hours_per_day: int = Field(ge=1, le=12)
+    monthly_pay_krw: int = Field(ge=0)
+
+
+class EnrollmentConfirmed(ContractModel):
+    enrollment_id: str
+    application_id: str
+    applicant_id: str
+    cohort_id: str
+    program_name: str
+    course_name: str
+    campus_name: str
+    campus_address: str
+    start_date: date
+    assignment: PublicJobAssignment | None = None
+    confirmed_at: AwareDatetime
+
+
+class EnrollmentWithdrawn(ContractModel):
+    enrollment_id: str
+    applicant_id: str
+    cohort_id: str
+    reason: str
+    withdrawn_at: AwareDatetime
+
+
+class EnrollmentCompleted(ContractModel):
+    enrollment_id: str
+    applicant_id: str
+    cohort_id: str
+    program_name: str
+    course_name: str
+    survey_url: str
+    completed_at: AwareDatetime
+
+
+class CohortFilled(ContractModel):
+    cohort_id: str
+    capacity: int
+    filled_at: AwareDatetime
+
+
+class WaitlistPromoted(ContractModel):
+    """A seat became free and is offered to the next person on the waitlist."""
+
+    offer_id: str
+    application_id: str
+    applicant_id: str
+    cohort_id: str
+    program_name: str
+    course_name: str
+    offer_deadline: AwareDatetime
+    promoted_at: AwareDatetime

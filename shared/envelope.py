@@ -1,0 +1,103 @@
+"""The event envelope every message on every topic carries (contracts.md, "Event envelope")."""
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from shared.clock import now_kst
+
+DataT = TypeVar("DataT", bound=BaseModel)
+
+# Derived event ids live in their own namespace so they never collide with partner uuid4s.
+_EVENT_NAMESPACE = uuid.UUID("6c0b8f4e-6f1a-4d8e-9d0b-0f3f1a7e2b10")
+
+# 주민등록번호: six birth-date digits, an optional hyphen, a gender/century digit 1-8 and six
+# more. Phone numbers (010-1234-5678) and business numbers (123-45-67890) do not match.
+_RRN = re.compile(r"(?<!\d)\d{6}-?[1-8]\d{6}(?!\d)")
+_RRN_KEYS = {"rrn", "resident_registration_number", "resident_number", "jumin", "jumin_no"}
+
+
+class ForbiddenDataError(ValueError):
+    """The payload carries data the platform must never accept (a resident registration number)."""
+
+
+def find_forbidden_data(value: Any, path: str = "") -> str | None:
+    """Return the path of the first resident registration number in `value`, else None."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if str(key).lower() in _RRN_KEYS:
+                return where
+            found = find_forbidden_data(item, where)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = find_forbidden_data(item, f"{path}[{index}]")
+            if found:
+                return found
+    elif isinstance(value, str) and _RRN.search(value):
+        return path or "<root>"
+    return None
+
+
+def redact_forbidden_data(raw: bytes) -> bytes:
+    """Mask resident registration numbers digit for digit, so nothing else moves."""
+    text = raw.decode("utf-8", errors="surrogateescape")
+    masked = _RRN.sub(lambda m: re.sub(r"\d", "*", m.group()), text)
+    return masked.encode("utf-8", errors="surrogateescape")
+
+
+def derive_event_id(*parts: str) -> str:
+    """A stable event id for an event caused by another one.
+
+    Re-running a handler after a crash republishes the same ids, so consumers drop the copy.
+    """
+    return str(uuid.uuid5(_EVENT_NAMESPACE, "\x1f".join(parts)))
+
+
+class Envelope(BaseModel, Generic[DataT]):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: str = Field(min_length=1, max_length=128)
+    event_type: str
+    schema_version: Literal[1] = 1
+    occurred_at: AwareDatetime
+    producer: str = Field(min_length=1, max_length=64)
+    correlation_id: str = Field(min_length=1, max_length=128)
+    causation_id: str | None = None
+    data: DataT
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_resident_numbers(cls, raw: Any) -> Any:
+        where = find_forbidden_data(raw)
+        if where is not None:
+            raise ForbiddenDataError(
+                f"{where}: resident registration numbers (주민등록번호) are never accepted"
+            )
+        return raw
+
+
+def new_envelope(
+    data: DataT,
+    *,
+    event_type: str,
+    producer: str,
+    correlation_id: str,
+    causation_id: str | None = None,
+    event_id: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Envelope[DataT]:
+    return Envelope[DataT](
+        event_id=event_id or str(uuid.uuid4()),
+        event_type=event_type,
+        occurred_at=occurred_at or now_kst(),
+        producer=producer,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        data=data,
+    )

@@ -1,0 +1,164 @@
+"""What every service is made of: settings, logs, metrics, Kafka, MongoDB and the HTTP app.
+
+A service's `app.py` builds a `ServiceRuntime`, registers its event handlers and HTTP routes on
+it, and asks it for the ASGI app. The runtime serves /healthz, /readyz, /metrics, the OpenAPI
+docs (/docs) and the AsyncAPI docs (/asyncapi) the same way for every service.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from faststream.specification import AsyncAPI, get_asyncapi_html
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic import BaseModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.inbox import Inbox
+from shared.kafka import (
+    EventHandler,
+    EventPublisher,
+    broker_reachable,
+    make_broker,
+    publisher_for,
+    start_broker,
+    subscribe,
+)
+from shared.log import configure_logging
+from shared.metrics import EventMetrics
+from shared.mongo import make_mongo_client, mongo_reachable, wait_for_mongo
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+StartupHook = Callable[[], Awaitable[None]]
+
+
+class ServiceRuntime:
+    def __init__(self, name: str, settings: ServiceSettings, *, title: str, description: str):
+        self.name = name
+        self.settings = settings
+        self.title = title
+        self.description = description
+        configure_logging(name, settings.log_level)
+        self.registry = CollectorRegistry()
+        self.metrics = EventMetrics(self.registry)
+        self.broker = make_broker(
+            settings.kafka_bootstrap_servers,
+            service=name,
+            registry=self.registry,
+            metrics=self.metrics,
+        )
+        self.mongo = make_mongo_client(settings.mongodb_uri)
+        self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.database_name(name)]
+        self.inbox = Inbox(self.db)
+        self._startup_hooks: list[StartupHook] = []
+        self._background: list[Callable[[], Awaitable[None]]] = []
+        self.connected = asyncio.Event()
+
+    # -- wiring --------------------------------------------------------------------------
+    def on_startup(self, hook: StartupHook) -> StartupHook:
+        """Runs once MongoDB is reachable, before consuming starts (indexes, seed data)."""
+        self._startup_hooks.append(hook)
+        return hook
+
+    def background(self, loop: Callable[[], Awaitable[None]]) -> None:
+        """A long-running task started once the service is connected, cancelled on shutdown."""
+        self._background.append(loop)
+
+    def subscribe(
+        self, topic: str, payload: type[BaseModel], description: str
+    ) -> Callable[[EventHandler], EventHandler]:
+        return subscribe(
+            self.broker, topic, payload, group_id=f"ilteo-{self.name}", inbox=self.inbox,
+            metrics=self.metrics, description=description,
+        )
+
+    def publisher(self, topic: str, payload: type[BaseModel], description: str) -> EventPublisher:
+        return publisher_for(self.broker, topic, payload, description)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def _connect(self) -> None:
+        retry = self.settings.dependency_retry_seconds
+        await wait_for_mongo(self.mongo, retry)
+        for hook in self._startup_hooks:
+            await hook()
+        await start_broker(self.broker, self.settings.kafka_bootstrap_servers, retry)
+        self.connected.set()
+        log.info("%s is connected and consuming", self.name)
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        # The HTTP side comes up at once (healthz answers, readyz says 503) while the
+        # dependencies are reached in the background: a service never dies for lack of them.
+        connect = asyncio.create_task(self._connect(), name=f"{self.name}-connect")
+        tasks: list[asyncio.Task[None]] = []
+
+        async def start_background() -> None:
+            await self.connected.wait()
+            tasks.extend(asyncio.create_task(loop()) for loop in self._background)
+
+        starter = asyncio.create_task(start_background())
+        try:
+            yield
+        finally:
+            for task in (connect, starter, *tasks):
+                task.cancel()
+            await asyncio.gather(connect, starter, *tasks, return_exceptions=True)
+            await self.broker.stop()
+            await self.mongo.close()
+
+    async def ready(self) -> dict[str, bool]:
+        kafka = self.connected.is_set() and await broker_reachable(self.broker)
+        mongo = await mongo_reachable(self.mongo)
+        return {"kafka": kafka, "mongodb": mongo}
+
+    # -- HTTP ----------------------------------------------------------------------------
+    def http_app(self, version: str = "1.0.0") -> FastAPI:
+        app = FastAPI(
+            title=self.title, description=self.description, version=version,
+            lifespan=self._lifespan,
+        )
+        asyncapi = AsyncAPI(
+            self.broker, title=f"{self.title} — events", version=version,
+            description=self.description,
+        )
+
+        @app.exception_handler(RequestValidationError)
+        async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+            # Name the field and the problem; never echo the input (it may be personal data).
+            problems = [
+                {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "problem": e["msg"]}
+                for e in error.errors()
+            ]
+            return JSONResponse(status_code=422, content={"detail": problems})
+
+        @app.get("/healthz", tags=["operations"])
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @app.get("/readyz", tags=["operations"])
+        async def readyz() -> JSONResponse:
+            checks = await self.ready()
+            ok = all(checks.values())
+            return JSONResponse(status_code=200 if ok else 503,
+                                content={"status": "ready" if ok else "not ready", **checks})
+
+        @app.get("/metrics", tags=["operations"])
+        async def metrics() -> Response:
+            return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+        @app.get("/asyncapi", tags=["docs"], response_class=HTMLResponse)
+        async def asyncapi_html() -> str:
+            return get_asyncapi_html(asyncapi.to_specification())
+
+        @app.get("/asyncapi.json", tags=["docs"])
+        async def asyncapi_json() -> Any:
+            return asyncapi.to_specification().to_jsonable()
+
+        return app

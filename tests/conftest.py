@@ -1,0 +1,156 @@
+"""Test harness: a real Kafka broker, a real FerretDB and the local SMTP/SMS sinks, started on
+free ports for the test session and stopped afterwards, also when tests fail.
+
+Integration tests take the `stack` fixture; unit tests never touch it, so `pytest -m "not
+integration"` needs neither Java nor Go.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fastapi import FastAPI
+
+from shared.topics import ALL_TOPICS
+
+if TYPE_CHECKING:
+    from deploy.local.stack import SmsGatewaySink, SmtpSink
+
+SMS_TOKEN = "test-token"
+
+
+@dataclass(frozen=True)
+class Stack:
+    bootstrap_servers: str
+    mongodb_uri: str
+    smtp_port: int
+    sms_gateway_url: str
+    smtp: "SmtpSink"
+    sms: "SmsGatewaySink"
+
+    def service_env(self, service: str) -> dict[str, Any]:
+        """Settings for one service instance with a database of its own."""
+        return {
+            "kafka_bootstrap_servers": self.bootstrap_servers,
+            "mongodb_uri": self.mongodb_uri,
+            "mongodb_database": f"test_{service}_{uuid.uuid4().hex[:10]}",
+            "dependency_retry_seconds": 0.5,
+        }
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    from deploy.local.stack import (
+        FerretDB,
+        Kafka,
+        SmsGatewaySink,
+        SmtpSink,
+        create_topics,
+        ensure_ferretdb,
+        ensure_kafka,
+        free_port,
+    )
+
+    ensure_kafka()
+    ensure_ferretdb()
+    root = tmp_path_factory.mktemp("stack")
+    kafka = Kafka(free_port(), free_port(), root / "kafka")
+    ferret = FerretDB(free_port(), free_port(), root / "ferretdb")
+    smtp_port, sms_port = free_port(), free_port()
+    smtp = SmtpSink(smtp_port, root / "mail")
+    sms = SmsGatewaySink(sms_port, root / "sms", token=SMS_TOKEN)
+    started: list[Any] = []
+    try:
+        for component in (kafka, ferret, smtp, sms):
+            component.start()
+            started.append(component)
+        for component in started:
+            component.wait_ready()
+        create_topics(kafka.bootstrap_servers, ALL_TOPICS)
+        yield Stack(
+            bootstrap_servers=kafka.bootstrap_servers,
+            mongodb_uri=ferret.uri,
+            smtp_port=smtp_port,
+            sms_gateway_url=f"http://127.0.0.1:{sms_port}/send",
+            smtp=smtp,
+            sms=sms,
+        )
+    finally:
+        for component in reversed(started):
+            component.stop()
+
+
+@asynccontextmanager
+async def running(app: FastAPI, timeout: float = 60.0) -> AsyncIterator[httpx.AsyncClient]:
+    """Run a service in this process (real Kafka and database) until the block ends."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            deadline = asyncio.get_running_loop().time() + timeout
+            while (await client.get("/readyz")).status_code != 200:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError("service did not become ready")
+                await asyncio.sleep(0.2)
+            yield client
+
+
+async def publish(bootstrap_servers: str, topic: str, value: bytes, key: str | None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key.encode() if key else None)
+    finally:
+        await producer.stop()
+
+
+async def collect(
+    bootstrap_servers: str,
+    topics: list[str],
+    match: Callable[[Any], bool],
+    *,
+    expected: int,
+    timeout: float = 60.0,
+    settle: float = 3.0,
+) -> list[Any]:
+    """Read `topics` from the beginning and return the records that `match`.
+
+    Waits until `expected` records matched, then `settle` seconds more so that an unexpected
+    extra record (a duplicate) would be seen too.
+    """
+    consumer = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap_servers,
+        group_id=f"test-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[Any] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    settle_until: float | None = None
+    try:
+        while loop.time() < (settle_until or deadline):
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                found.extend(r for r in records if match(r))
+            if settle_until is None and len(found) >= expected:
+                settle_until = loop.time() + settle
+    finally:
+        await consumer.stop()
+    return found
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    import json
+
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
