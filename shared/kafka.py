@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiokafka import ConsumerRecord
-from faststream import AckPolicy, BaseMiddleware
+from faststream import AckPolicy, BaseMiddleware, ContextRepo
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.kafka.publisher.usecase import PublisherUsecase
+from faststream.kafka.publisher.usecase import DefaultPublisher
 from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ValidationError
@@ -72,7 +72,9 @@ class DeadLetterMiddleware(BaseMiddleware):
     topic/partition/offset in headers, as Kafka Connect's dead-letter queues do.
     """
 
-    metrics: EventMetrics  # set by make_broker
+    def __init__(self, msg: Any, /, *, context: ContextRepo, metrics: EventMetrics) -> None:
+        super().__init__(msg, context=context)
+        self.metrics = metrics
 
     async def consume_scope(self, call_next: Callable[..., Any], msg: StreamMessage[Any]) -> Any:
         try:
@@ -97,8 +99,13 @@ class DeadLetterMiddleware(BaseMiddleware):
             self.metrics.dead_lettered.labels(record.topic, reason).inc()
             log.warning(
                 "invalid message sent to the dead-letter topic",
-                extra={"topic": record.topic, "partition": record.partition,
-                       "offset": record.offset, "reason": reason, "error": detail[:500]},
+                extra={
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "reason": reason,
+                    "error": detail[:500],
+                },
             )
             return None
 
@@ -106,7 +113,9 @@ class DeadLetterMiddleware(BaseMiddleware):
 def make_broker(
     bootstrap_servers: str, *, service: str, registry: CollectorRegistry, metrics: EventMetrics
 ) -> KafkaBroker:
-    dead_letters = type("ServiceDeadLetterMiddleware", (DeadLetterMiddleware,), {"metrics": metrics})
+    def dead_letters(msg: Any, /, *, context: ContextRepo) -> DeadLetterMiddleware:
+        return DeadLetterMiddleware(msg, context=context, metrics=metrics)
+
     return KafkaBroker(
         bootstrap_servers,
         client_id=f"ilteo-{service}",
@@ -134,8 +143,10 @@ async def start_broker(broker: KafkaBroker, bootstrap_servers: str, retry_second
             await broker.stop()
             if not warned:
                 log.warning(
-                    "Kafka at %s is not reachable yet; retrying every %.0fs",
-                    bootstrap_servers, retry_seconds, extra={"error": type(error).__name__},
+                    "Kafka at %s is not reachable yet; retrying every %.1fs",
+                    bootstrap_servers,
+                    retry_seconds,
+                    extra={"error": type(error).__name__},
                 )
                 warned = True
             await asyncio.sleep(retry_seconds)
@@ -148,13 +159,14 @@ async def start_broker(broker: KafkaBroker, bootstrap_servers: str, retry_second
 class EventPublisher:
     """Publishes one kind of event on its topic, keyed by the aggregate id."""
 
-    def __init__(self, publisher: PublisherUsecase, topic: str) -> None:
+    def __init__(self, publisher: DefaultPublisher, topic: str) -> None:
         self._publisher = publisher
         self.topic = topic
 
     async def publish(self, event: Envelope[Any], key: str) -> None:
         await self._publisher.publish(
-            event.model_dump_json().encode(), key=key.encode(),
+            event.model_dump_json().encode(),
+            key=key.encode(),
             headers={"content-type": "application/json"},
         )
 
@@ -163,7 +175,7 @@ def publisher_for(
     broker: KafkaBroker, topic: str, payload: type[BaseModel], description: str
 ) -> EventPublisher:
     return EventPublisher(
-        broker.publisher(topic, schema=Envelope[payload], description=description),  # type: ignore[name-defined]
+        broker.publisher(topic, schema=Envelope[payload], description=description),  # type: ignore[valid-type]
         topic,
     )
 
@@ -197,8 +209,10 @@ def subscribe(
                 try:
                     await handler(event)
                 except Exception:
-                    log.exception("handler failed; the event will be redelivered",
-                                  extra={"event_id": event.event_id, "topic": topic})
+                    log.exception(
+                        "handler failed; the event will be redelivered",
+                        extra={"event_id": event.event_id, "topic": topic},
+                    )
                     await asyncio.sleep(REDELIVERY_DELAY)
                     raise
                 await inbox.complete(event.event_id)
@@ -206,8 +220,11 @@ def subscribe(
 
         # FastStream validates against the annotation and documents it in AsyncAPI.
         consume.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [inspect.Parameter("event", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                               annotation=envelope_type)],
+            [
+                inspect.Parameter(
+                    "event", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=envelope_type
+                )
+            ],
             return_annotation=None,
         )
         consume.__name__ = handler.__name__

@@ -40,7 +40,8 @@ async def wait_for_mongo(client: MongoClient, retry_seconds: float) -> None:
         except PyMongoError as error:
             if not warned:
                 log.warning(
-                    "MongoDB is not reachable yet; retrying every %.0fs", retry_seconds,
+                    "MongoDB is not reachable yet; retrying every %.1fs",
+                    retry_seconds,
                     extra={"error": type(error).__name__},
                 )
                 warned = True

@@ -8,7 +8,7 @@ docs (/docs) and the AsyncAPI docs (/asyncapi) the same way for every service.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -37,6 +37,7 @@ from shared.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 StartupHook = Callable[[], Awaitable[None]]
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 class ServiceRuntime:
@@ -58,7 +59,7 @@ class ServiceRuntime:
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.database_name(name)]
         self.inbox = Inbox(self.db)
         self._startup_hooks: list[StartupHook] = []
-        self._background: list[Callable[[], Awaitable[None]]] = []
+        self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.connected = asyncio.Event()
 
     # -- wiring --------------------------------------------------------------------------
@@ -67,7 +68,7 @@ class ServiceRuntime:
         self._startup_hooks.append(hook)
         return hook
 
-    def background(self, loop: Callable[[], Awaitable[None]]) -> None:
+    def background(self, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """A long-running task started once the service is connected, cancelled on shutdown."""
         self._background.append(loop)
 
@@ -75,8 +76,13 @@ class ServiceRuntime:
         self, topic: str, payload: type[BaseModel], description: str
     ) -> Callable[[EventHandler], EventHandler]:
         return subscribe(
-            self.broker, topic, payload, group_id=f"ilteo-{self.name}", inbox=self.inbox,
-            metrics=self.metrics, description=description,
+            self.broker,
+            topic,
+            payload,
+            group_id=f"ilteo-{self.name}",
+            inbox=self.inbox,
+            metrics=self.metrics,
+            description=description,
         )
 
     def publisher(self, topic: str, payload: type[BaseModel], description: str) -> EventPublisher:
@@ -107,9 +113,12 @@ class ServiceRuntime:
         try:
             yield
         finally:
-            for task in (connect, starter, *tasks):
+            pending = [connect, starter, *tasks]
+            for task in pending:
                 task.cancel()
-            await asyncio.gather(connect, starter, *tasks, return_exceptions=True)
+            # Bounded: PyMongo's server selection can swallow a cancellation while the
+            # database is unreachable, and shutdown must not hang on that.
+            await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_SECONDS)
             await self.broker.stop()
             await self.mongo.close()
 
@@ -121,11 +130,15 @@ class ServiceRuntime:
     # -- HTTP ----------------------------------------------------------------------------
     def http_app(self, version: str = "1.0.0") -> FastAPI:
         app = FastAPI(
-            title=self.title, description=self.description, version=version,
+            title=self.title,
+            description=self.description,
+            version=version,
             lifespan=self._lifespan,
         )
         asyncapi = AsyncAPI(
-            self.broker, title=f"{self.title} — events", version=version,
+            self.broker,
+            title=f"{self.title} — events",
+            version=version,
             description=self.description,
         )
 
@@ -146,8 +159,10 @@ class ServiceRuntime:
         async def readyz() -> JSONResponse:
             checks = await self.ready()
             ok = all(checks.values())
-            return JSONResponse(status_code=200 if ok else 503,
-                                content={"status": "ready" if ok else "not ready", **checks})
+            return JSONResponse(
+                status_code=200 if ok else 503,
+                content={"status": "ready" if ok else "not ready", **checks},
+            )
 
         @app.get("/metrics", tags=["operations"])
         async def metrics() -> Response:

@@ -88,12 +88,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @asynccontextmanager
-async def running(app: FastAPI, timeout: float = 60.0) -> AsyncIterator[httpx.AsyncClient]:
+async def running(app: FastAPI, within: float = 60.0) -> AsyncIterator[httpx.AsyncClient]:
     """Run a service in this process (real Kafka and database) until the block ends."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
-            deadline = asyncio.get_running_loop().time() + timeout
+            deadline = asyncio.get_running_loop().time() + within
             while (await client.get("/readyz")).status_code != 200:
                 if asyncio.get_running_loop().time() > deadline:
                     raise TimeoutError("service did not become ready")
@@ -116,7 +116,7 @@ async def collect(
     match: Callable[[Any], bool],
     *,
     expected: int,
-    timeout: float = 60.0,
+    within: float = 60.0,
     settle: float = 3.0,
 ) -> list[Any]:
     """Read `topics` from the beginning and return the records that `match`.
@@ -134,7 +134,7 @@ async def collect(
     await consumer.start()
     found: list[Any] = []
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     settle_until: float | None = None
     try:
         while loop.time() < (settle_until or deadline):

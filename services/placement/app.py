@@ -17,7 +17,8 @@ class PlacementSettings(ServiceSettings):
 
 def create_app(settings: PlacementSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
-        "placement", settings or PlacementSettings(),
+        "placement",
+        settings or PlacementSettings(),
         title="일터 placement",
         description="Employment outcomes: reports from employers, employment insurance and "
         "citizens become confirmed employments.",
@@ -26,13 +27,17 @@ def create_app(settings: PlacementSettings | None = None) -> FastAPI:
     runtime.on_startup(store.create_indexes)
     handlers = PlacementHandlers(
         store,
-        runtime.publisher(Topic.EMPLOYMENT_CONFIRMED, EmploymentConfirmed,
-                          "An employment confirmed by the employer or employment insurance."),
+        runtime.publisher(
+            Topic.EMPLOYMENT_CONFIRMED,
+            EmploymentConfirmed,
+            "An employment confirmed by the employer or employment insurance.",
+        ),
     )
-    runtime.subscribe(Topic.EMPLOYMENT_REPORTED, EmploymentReported,
-                      "A partner system reports that a citizen started a job.")(
-        handlers.employment_reported
-    )
+    runtime.subscribe(
+        Topic.EMPLOYMENT_REPORTED,
+        EmploymentReported,
+        "A partner system reports that a citizen started a job.",
+    )(handlers.employment_reported)
     app = runtime.http_app()
     app.include_router(http_routes(store))
     return app

@@ -31,16 +31,18 @@ class PlacementStore:
         """Confirm once; returns the report_id that confirmed it (the first one to arrive)."""
         doc = await self._employments.find_one_and_update(
             {"_id": employment_id},
-            {"$setOnInsert": {
-                "applicant_id": report.applicant_id,
-                "employer": report.employer.model_dump(),
-                "job_title": report.job_title,
-                "employment_type": report.employment_type.value,
-                "start_date": report.start_date.isoformat(),
-                "source": report.source.value,
-                "confirmed_by": report.report_id,
-                "confirmed_at": at,
-            }},
+            {
+                "$setOnInsert": {
+                    "applicant_id": report.applicant_id,
+                    "employer": report.employer.model_dump(),
+                    "job_title": report.job_title,
+                    "employment_type": report.employment_type.value,
+                    "start_date": report.start_date.isoformat(),
+                    "source": report.source.value,
+                    "confirmed_by": report.report_id,
+                    "confirmed_at": at,
+                }
+            },
             upsert=True,
             return_document=True,
         )

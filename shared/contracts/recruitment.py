@@ -111,8 +111,10 @@ class ApplicationScreened(ContractModel):
     program_id: str
     call_title: str
     eligible: bool
-    failed_rules: list[FailedRule] = []
-    checked_rules: list[str] = Field(default=[], description="codes of every rule evaluated")
+    failed_rules: list[FailedRule] = Field(default_factory=list)
+    checked_rules: list[str] = Field(
+        default_factory=list, description="codes of every rule evaluated"
+    )
     score: float | None = None
     screened_at: AwareDatetime
 
@@ -134,6 +136,6 @@ class ApplicationDecided(ContractModel):
     score: float | None = None
     track: Track | None = None
     waitlist_position: int | None = Field(default=None, description="1-based, waitlisted only")
-    reasons: list[FailedRule] = []
+    reasons: list[FailedRule] = Field(default_factory=list)
     selection_run_id: str
     decided_at: AwareDatetime

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -13,7 +14,7 @@ from shared.log import JsonFormatter, correlated
 from shared.masking import mask_email, mask_personal_data, mask_phone
 from shared.settings import ServiceSettings
 
-REPORT = {
+REPORT: dict[str, Any] = {
     "report_id": "r-1",
     "applicant_id": "p-1",
     "employer": {"business_no": "123-45-67890", "name": "서울상사"},
@@ -25,7 +26,7 @@ REPORT = {
 }
 
 
-def envelope(data: dict[str, object], **overrides: object) -> dict[str, object]:
+def envelope(data: dict[str, Any], **overrides: object) -> dict[str, object]:
     return {
         "event_id": "e-1",
         "event_type": "placement.employment.reported",
@@ -73,7 +74,7 @@ def test_envelope_rejects(change: dict[str, object], field: str) -> None:
 def test_resident_registration_numbers_are_forbidden_wherever_they_hide(
     carrier: dict[str, str],
 ) -> None:
-    raw = envelope({**REPORT, "employer": {**REPORT["employer"], **carrier}})  # type: ignore[dict-item]
+    raw = envelope({**REPORT, "employer": {**REPORT["employer"], **carrier}})
     assert find_forbidden_data(raw) is not None
     with pytest.raises(ValidationError) as error:
         Envelope[EmploymentReported].model_validate(raw)
@@ -87,7 +88,7 @@ def test_phone_business_and_dates_are_not_mistaken_for_resident_numbers() -> Non
 
 
 def test_redaction_masks_only_the_resident_number_digit_for_digit() -> None:
-    raw = '{"note": "850302-1234567", "phone": "010-1234-5678"}'.encode()
+    raw = b'{"note": "850302-1234567", "phone": "010-1234-5678"}'
     redacted = redact_forbidden_data(raw)
     assert len(redacted) == len(raw)
     assert json.loads(redacted) == {"note": "******-*******", "phone": "010-1234-5678"}
@@ -117,7 +118,9 @@ def test_mask_functions_leave_other_text_alone() -> None:
 
 
 def test_log_lines_are_json_with_correlation_id_and_masked_personal_data() -> None:
-    record = logging.LogRecord("t", logging.INFO, __file__, 1, "sent to %s", ("010-1234-5678",), None)
+    record = logging.LogRecord(
+        "t", logging.INFO, __file__, 1, "sent to %s", ("010-1234-5678",), None
+    )
     record.email = "hong@example.com"
     with correlated("app-42"):
         line = json.loads(JsonFormatter("notify").format(record))

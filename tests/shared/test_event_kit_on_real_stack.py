@@ -29,23 +29,26 @@ def report_event(applicant_id: str, *, event_id: str | None = None, **data: Any)
         "reported_at": "2025-09-03T10:00:00+09:00",
         **data,
     }
-    return json.dumps({
-        "event_id": event_id or str(uuid.uuid4()),
-        "event_type": Topic.EMPLOYMENT_REPORTED.value,
-        "schema_version": 1,
-        "occurred_at": "2025-09-03T10:00:00+09:00",
-        "producer": "employment_insurance",
-        "correlation_id": f"app-{applicant_id}",
-        "causation_id": None,
-        "data": payload,
-    }, ensure_ascii=False).encode()
+    return json.dumps(
+        {
+            "event_id": event_id or str(uuid.uuid4()),
+            "event_type": Topic.EMPLOYMENT_REPORTED.value,
+            "schema_version": 1,
+            "occurred_at": "2025-09-03T10:00:00+09:00",
+            "producer": "employment_insurance",
+            "correlation_id": f"app-{applicant_id}",
+            "causation_id": None,
+            "data": payload,
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
 def headers(record: Any) -> dict[str, str]:
     return {k: v.decode() for k, v in record.headers or []}
 
 
-async def test_bad_input_goes_to_the_dlq_with_its_reason_and_the_valid_message_behind_it_is_processed(
+async def test_bad_input_goes_to_the_dlq_with_its_reason_and_the_valid_one_behind_is_processed(
     stack: Stack,
 ) -> None:
     applicant = f"p-{uuid.uuid4().hex[:8]}"
@@ -60,12 +63,16 @@ async def test_bad_input_goes_to_the_dlq_with_its_reason_and_the_valid_message_b
             await publish(stack.bootstrap_servers, topic, value, key=applicant)
 
         confirmed = await collect(
-            stack.bootstrap_servers, [Topic.EMPLOYMENT_CONFIRMED.value],
-            lambda r: json.loads(r.value)["data"]["applicant_id"] == applicant, expected=1,
+            stack.bootstrap_servers,
+            [Topic.EMPLOYMENT_CONFIRMED.value],
+            lambda r: json.loads(r.value)["data"]["applicant_id"] == applicant,
+            expected=1,
         )
         dead = await collect(
-            stack.bootstrap_servers, [dead_letter_topic(topic)],
-            lambda r: r.key == applicant.encode(), expected=3,
+            stack.bootstrap_servers,
+            [dead_letter_topic(topic)],
+            lambda r: r.key == applicant.encode(),
+            expected=3,
         )
         metrics = (await client.get("/metrics")).text
 
@@ -94,8 +101,10 @@ async def test_the_same_event_delivered_twice_is_processed_once(stack: Stack) ->
         await publish(stack.bootstrap_servers, Topic.EMPLOYMENT_REPORTED, event, key=applicant)
         await publish(stack.bootstrap_servers, Topic.EMPLOYMENT_REPORTED, event, key=applicant)
         confirmed = await collect(
-            stack.bootstrap_servers, [Topic.EMPLOYMENT_CONFIRMED.value],
-            lambda r: json.loads(r.value)["data"]["applicant_id"] == applicant, expected=1,
+            stack.bootstrap_servers,
+            [Topic.EMPLOYMENT_CONFIRMED.value],
+            lambda r: json.loads(r.value)["data"]["applicant_id"] == applicant,
+            expected=1,
         )
         employments = (await client.get(f"/applicants/{applicant}/employments")).json()
         metrics = (await client.get("/metrics")).text
@@ -109,11 +118,17 @@ async def test_a_second_source_reporting_the_same_job_confirms_it_only_once(stac
     app = create_app(PlacementSettings(**stack.service_env("placement")))
     async with running(app) as client:
         for source in ("self_report", "employer", "employment_insurance"):
-            await publish(stack.bootstrap_servers, Topic.EMPLOYMENT_REPORTED,
-                          report_event(applicant, source=source), key=applicant)
+            await publish(
+                stack.bootstrap_servers,
+                Topic.EMPLOYMENT_REPORTED,
+                report_event(applicant, source=source),
+                key=applicant,
+            )
         confirmed = await collect(
-            stack.bootstrap_servers, [Topic.EMPLOYMENT_CONFIRMED.value],
-            lambda r: json.loads(r.value)["data"]["applicant_id"] == applicant, expected=1,
+            stack.bootstrap_servers,
+            [Topic.EMPLOYMENT_CONFIRMED.value],
+            lambda r: json.loads(r.value)["data"]["applicant_id"] == applicant,
+            expected=1,
         )
         body = (await client.get(f"/applicants/{applicant}/employments")).json()
     assert [json.loads(r.value)["data"]["source"] for r in confirmed] == ["employer"]
@@ -132,7 +147,10 @@ async def test_every_service_endpoint_for_operations_answers(stack: Stack) -> No
         assert Topic.EMPLOYMENT_REPORTED.value in json.dumps(spec["channels"])
         assert Topic.EMPLOYMENT_CONFIRMED.value in json.dumps(spec["channels"])
         assert (await client.get("/asyncapi")).status_code == 200
-        assert "/applicants/{applicant_id}/employments" in (await client.get("/openapi.json")).json()["paths"]
+        assert (
+            "/applicants/{applicant_id}/employments"
+            in (await client.get("/openapi.json")).json()["paths"]
+        )
 
 
 async def test_a_service_without_its_dependencies_stays_up_and_says_why_once(
@@ -141,7 +159,8 @@ async def test_a_service_without_its_dependencies_stays_up_and_says_why_once(
     """Nothing listens on these ports: the service must answer healthz, refuse readyz, and
     log one clear line per dependency instead of dying with a traceback."""
     settings = PlacementSettings(
-        kafka_bootstrap_servers="127.0.0.1:1", mongodb_uri="mongodb://127.0.0.1:1",
+        kafka_bootstrap_servers="127.0.0.1:1",
+        mongodb_uri="mongodb://127.0.0.1:1",
         dependency_retry_seconds=0.2,
     )
     app = create_app(settings)

@@ -21,7 +21,10 @@ class Assessment:
 
 def employment_id(report: EmploymentReported) -> str:
     return derive_event_id(
-        "employment", report.applicant_id, report.employer.business_no, report.start_date.isoformat()
+        "employment",
+        report.applicant_id,
+        report.employer.business_no,
+        report.start_date.isoformat(),
     )
 
 

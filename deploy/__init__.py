@@ -1,0 +1,1 @@
+"""Deployment helpers; `deploy.local` runs the real stack on a developer machine."""

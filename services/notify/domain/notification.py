@@ -1,0 +1,154 @@
+"""A notification: one message about one event to one citizen on one channel.
+
+Its id is derived from the event and the channel, so a redelivered event, a restarted
+consumer or an SMS gateway that sees a retry all recognise the same notification: the
+citizen hears about each step once per channel.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from random import Random
+
+from services.notify.domain.catalog import Template
+from services.notify.domain.channels import Channel, plan_channels
+from services.notify.domain.quiet_hours import QuietHours
+from services.notify.domain.retry import RetryPolicy, Verdict
+from shared.contracts.recruitment import ApplicationSubmitted, Consents
+from shared.masking import mask_email, mask_phone
+
+_NOTIFICATION_NAMESPACE = uuid.UUID("3f9d2c61-8a4e-4b7f-9c15-6e0d4a2b7c83")
+MESSAGE_ID_DOMAIN = "jobs.seoul.example"
+
+
+def notification_id(source_event_id: str, channel: Channel) -> str:
+    return str(uuid.uuid5(_NOTIFICATION_NAMESPACE, f"{source_event_id}\x1f{channel}"))
+
+
+def email_message_id(notification_id: str, domain: str = MESSAGE_ID_DOMAIN) -> str:
+    """The e-mail Message-ID header (RFC 5322): a resent e-mail is recognisably the same one."""
+    return f"<{notification_id}@{domain}>"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """How to reach a citizen. Only the application carries it; later events name the id."""
+
+    applicant_id: str
+    name: str
+    phone: str | None  # digits only, as the gateway wants them: 01012345678
+    email: str | None
+    consents: Consents
+
+    @classmethod
+    def from_application(cls, application: ApplicationSubmitted) -> "Recipient":
+        applicant = application.applicant
+        return cls(
+            applicant.applicant_id,
+            applicant.name,
+            applicant.phone_digits,
+            applicant.email,
+            applicant.consents,
+        )
+
+    def channels(self) -> list[Channel]:
+        return plan_channels(self.consents, self.phone, self.email)
+
+    def address(self, channel: Channel) -> str:
+        address = self.phone if channel == "sms" else self.email
+        if not address:
+            raise ValueError(f"{self.applicant_id} has no {channel} contact")
+        return address
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass
+class Notification:
+    notification_id: str
+    source_event_id: str
+    source_event_type: str
+    applicant_id: str
+    channel: Channel
+    template: str
+    recipient: str
+    urgent: bool
+    due_at: datetime  # not before this: quiet hours, backoff, an open breaker
+    status: Status = Status.PENDING
+    attempts: int = 0
+    last_error: str | None = None
+    finished_at: datetime | None = None
+
+    @classmethod
+    def plan(
+        cls,
+        *,
+        source_event_id: str,
+        source_event_type: str,
+        recipient: Recipient,
+        channel: Channel,
+        template: Template,
+        now: datetime,
+        quiet_hours: QuietHours,
+    ) -> "Notification":
+        return cls(
+            notification_id=notification_id(source_event_id, channel),
+            source_event_id=source_event_id,
+            source_event_type=source_event_type,
+            applicant_id=recipient.applicant_id,
+            channel=channel,
+            template=template.name,
+            recipient=recipient.address(channel),
+            urgent=template.urgent,
+            due_at=quiet_hours.deliver_at(now, template.urgent),
+        )
+
+    @property
+    def recipient_masked(self) -> str:
+        return mask_phone(self.recipient) if self.channel == "sms" else mask_email(self.recipient)
+
+    @property
+    def finished(self) -> bool:
+        return self.status is not Status.PENDING
+
+    def record_attempt(
+        self,
+        verdict: Verdict,
+        now: datetime,
+        *,
+        error: str | None = None,
+        retry_policy: RetryPolicy,
+        quiet_hours: QuietHours,
+        rng: Random,
+    ) -> None:
+        """Count one attempt to hand the message to the provider, and decide what follows."""
+        if self.finished:
+            raise ValueError(f"notification {self.notification_id} is already {self.status}")
+        self.attempts += 1
+        if verdict is Verdict.DELIVERED:
+            self.status, self.finished_at, self.last_error = Status.SENT, now, None
+            return
+        self.last_error = error or verdict.value
+        retry_at = (
+            retry_policy.next_attempt_at(self.attempts, now, rng)
+            if verdict is Verdict.TRANSIENT
+            else None
+        )
+        if retry_at is None:
+            self.status, self.finished_at = Status.FAILED, now
+        else:
+            # A retry is a new delivery: it respects quiet hours like the first one.
+            self.due_at = quiet_hours.deliver_at(retry_at, self.urgent)
+
+    def postpone(self, until: datetime, quiet_hours: QuietHours) -> None:
+        """Wait without spending an attempt (an open breaker, a full rate limit)."""
+        self.due_at = quiet_hours.deliver_at(max(self.due_at, until), self.urgent)
+
+    def fail(self, error: str, now: datetime) -> None:
+        """Give up without an attempt: the message cannot be written (a TemplateError)."""
+        self.status, self.finished_at, self.last_error = Status.FAILED, now, error

@@ -1,0 +1,120 @@
+"""The two ways a message leaves the city: the SMS gateway (contracts.md) and SMTP.
+
+Each sender returns a `DeliveryOutcome` rather than raising, so the delivery loop decides
+retries from data: 2xx delivered, 429/5xx/timeouts try again, other 4xx never.
+"""
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Literal
+
+import aiosmtplib
+import httpx
+
+Outcome = Literal["delivered", "transient", "permanent"]
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    outcome: Outcome
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    message_id: str
+    to: str
+    kind: Literal["SMS", "LMS"]
+    text: str
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    message_id: str  # the Message-ID header, angle brackets included
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+class SmsGateway:
+    def __init__(self, url: str, token: str, sender: str, timeout_seconds: float = 5.0) -> None:
+        self._url = url
+        self._sender = sender
+        self._client = httpx.AsyncClient(
+            timeout=timeout_seconds,
+            headers={"Authorization": f"Bearer {token}"} if token else {},
+        )
+
+    async def send(self, sms: SmsMessage) -> DeliveryOutcome:
+        body: dict[str, str] = {
+            "message_id": sms.message_id,
+            "to": sms.to,
+            "from": self._sender,
+            "type": sms.kind,
+            "text": sms.text,
+        }
+        if sms.kind == "LMS" and sms.subject:
+            body["subject"] = sms.subject
+        try:
+            response = await self._client.post(self._url, json=body)
+        except httpx.TransportError as error:  # timeouts, refused connections
+            return DeliveryOutcome("transient", type(error).__name__)
+        status = response.status_code
+        if 200 <= status < 300:
+            return DeliveryOutcome("delivered")
+        if status == 429 or status >= 500:
+            return DeliveryOutcome("transient", f"HTTP {status}")
+        return DeliveryOutcome("permanent", f"HTTP {status}: {response.text[:200]}")
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+class SmtpSender:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        username: str = "",
+        password: str = "",
+        starttls: bool = False,
+        timeout_seconds: float = 10.0,
+    ) -> None:
+        self._host, self._port, self._sender = host, port, sender
+        self._username, self._password = username, password
+        self._starttls = starttls
+        self._timeout = timeout_seconds
+
+    async def send(self, mail: EmailContent) -> DeliveryOutcome:
+        message = EmailMessage()
+        message["From"] = self._sender
+        message["To"] = mail.to
+        message["Subject"] = mail.subject
+        message["Message-ID"] = mail.message_id
+        message["Date"] = formatdate(localtime=False)
+        message.set_content(mail.text, charset="utf-8")
+        message.add_alternative(mail.html, subtype="html", charset="utf-8")
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=self._host,
+                port=self._port,
+                username=self._username or None,
+                password=self._password or None,
+                start_tls=self._starttls,
+                timeout=self._timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            return DeliveryOutcome("permanent", f"recipient refused: {len(error.recipients)}")
+        except aiosmtplib.SMTPResponseException as error:
+            # SMTP says it itself: 4xx is "try again later", 5xx is final.
+            kind: Outcome = "transient" if 400 <= error.code < 500 else "permanent"
+            return DeliveryOutcome(kind, f"SMTP {error.code}")
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            return DeliveryOutcome("transient", type(error).__name__)
+        return DeliveryOutcome("delivered")
