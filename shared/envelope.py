@@ -23,6 +23,20 @@ _RRN_KEYS = {"rrn", "resident_registration_number", "resident_number", "jumin", 
 class ForbiddenDataError(ValueError):
     """The payload carries data the platform must never accept (a resident registration number)."""
 
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            f"{field}: resident registration numbers (주민등록번호) are never accepted"
+        )
+        self.field = field
+
+
+def reject_forbidden_data(raw: Any) -> Any:
+    """A `mode="before"` validator body: refuse the whole input if it hides one anywhere."""
+    where = find_forbidden_data(raw)
+    if where is not None:
+        raise ForbiddenDataError(where)
+    return raw
+
 
 def find_forbidden_data(value: Any, path: str = "") -> str | None:
     """Return the path of the first resident registration number in `value`, else None."""
@@ -74,12 +88,7 @@ class Envelope(BaseModel, Generic[DataT]):
     @model_validator(mode="before")
     @classmethod
     def _reject_resident_numbers(cls, raw: Any) -> Any:
-        where = find_forbidden_data(raw)
-        if where is not None:
-            raise ForbiddenDataError(
-                f"{where}: resident registration numbers (주민등록번호) are never accepted"
-            )
-        return raw
+        return reject_forbidden_data(raw)
 
 
 def new_envelope(

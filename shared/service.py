@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.envelope import ForbiddenDataError
 from shared.inbox import Inbox
 from shared.kafka import (
     EventHandler,
@@ -38,6 +39,13 @@ log = logging.getLogger(__name__)
 
 StartupHook = Callable[[], Awaitable[None]]
 SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+def _field(error: Any) -> str:
+    forbidden = error.get("ctx", {}).get("error")
+    if isinstance(forbidden, ForbiddenDataError):  # found anywhere in the body: name where
+        return forbidden.field
+    return ".".join(str(p) for p in error["loc"] if p != "body")
 
 
 class ServiceRuntime:
@@ -79,7 +87,9 @@ class ServiceRuntime:
             self.broker,
             topic,
             payload,
-            group_id=f"ilteo-{self.name}",
+            # A consumer group per subscription: one consumer joining never makes the
+            # service's other consumers rebalance (a service subscribes to up to ten topics).
+            group_id=f"ilteo-{self.name}.{topic}",
             inbox=self.inbox,
             metrics=self.metrics,
             description=description,
@@ -145,10 +155,7 @@ class ServiceRuntime:
         @app.exception_handler(RequestValidationError)
         async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
             # Name the field and the problem; never echo the input (it may be personal data).
-            problems = [
-                {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "problem": e["msg"]}
-                for e in error.errors()
-            ]
+            problems = [{"field": _field(e), "problem": e["msg"]} for e in error.errors()]
             return JSONResponse(status_code=422, content={"detail": problems})
 
         @app.get("/healthz", tags=["operations"])

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 
+from shared.clock import SEOUL
 from shared.topics import ALL_TOPICS
 
 if TYPE_CHECKING:
@@ -34,6 +36,15 @@ class Stack:
     sms_gateway_url: str
     smtp: "SmtpSink"
     sms: "SmsGatewaySink"
+
+    def notify_env(self) -> dict[str, Any]:
+        return self.service_env("notify") | {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": self.smtp_port,
+            "sms_gateway_url": self.sms_gateway_url,
+            "sms_gateway_token": SMS_TOKEN,
+            "delivery_poll_seconds": 0.05,
+        }
 
     def service_env(self, service: str) -> dict[str, Any]:
         """Settings for one service instance with a database of its own."""
@@ -85,6 +96,30 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         for component in reversed(started):
             component.stop()
+
+
+def daytime_clock(hour: int = 12) -> Callable[[], datetime]:
+    """Real time, moved to `hour` o'clock in Seoul today: time passes (retries become due) but
+    quiet hours never hold a test's messages back, whenever CI runs."""
+    real = datetime.now(SEOUL)
+    offset = real.replace(hour=hour, minute=0, second=0, microsecond=0) - real
+    return lambda: datetime.now(SEOUL) + offset
+
+
+async def wait_for(probe: Callable[[], Any], *, within: float = 60.0, settle: float = 0.0) -> Any:
+    """Poll `probe` until it returns something truthy (then wait `settle` s and probe again)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        result = probe()
+        if result:
+            if settle:
+                await asyncio.sleep(settle)
+                result = probe()
+            return result
+        if loop.time() > deadline:
+            return result
+        await asyncio.sleep(0.25)
 
 
 @asynccontextmanager

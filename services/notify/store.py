@@ -16,7 +16,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+PENDING, SENT, FAILED = "pending", "sent", "failed"  # services.notify.domain Status
 
 
 class NotifyStore:
@@ -44,14 +44,26 @@ class NotifyStore:
         with contextlib.suppress(DuplicateKeyError):
             await self._contacts.insert_one({"_id": applicant_id, **contact, "as_of": as_of})
 
+    async def mark_phone_undeliverable(self, applicant_id: str, phone: str) -> None:
+        """The gateway refused this number for good: later messages go by e-mail only."""
+        await self._contacts.update_one(
+            {"_id": applicant_id, "phone": phone}, {"$set": {"phone_undeliverable": True}}
+        )
+
     async def contact_of(self, applicant_id: str) -> dict[str, Any] | None:
         return await self._contacts.find_one({"_id": applicant_id})
 
     # -- events waiting for a contact ----------------------------------------------------
-    async def park(self, event_id: str, applicant_id: str, event_json: str) -> None:
+    async def park(self, event_id: str, applicant_id: str, event_type: str, event: str) -> None:
         await self._awaiting.update_one(
             {"_id": event_id},
-            {"$setOnInsert": {"applicant_id": applicant_id, "event": event_json}},
+            {
+                "$setOnInsert": {
+                    "applicant_id": applicant_id,
+                    "event_type": event_type,
+                    "event": event,
+                }
+            },
             upsert=True,
         )
 
@@ -62,54 +74,52 @@ class NotifyStore:
         await self._awaiting.delete_one({"_id": event_id})
 
     # -- notifications -------------------------------------------------------------------
-    async def add_notification(self, notification: dict[str, Any]) -> bool:
+    async def add_notification(self, document: dict[str, Any]) -> bool:
         """Insert once; False if this (event, channel) was already planned."""
         try:
-            await self._notifications.insert_one({**notification, "status": PENDING, "attempts": 0})
+            await self._notifications.insert_one(document)
         except DuplicateKeyError:
             return False
         return True
 
-    async def has_notification(self, notification_id: str) -> bool:
-        return await self._notifications.count_documents({"_id": notification_id}, limit=1) > 0
+    async def planned_channels(self, source_event_id: str) -> list[str]:
+        cursor = self._notifications.find({"source_event_id": source_event_id}, {"channel": 1})
+        return [doc["channel"] async for doc in cursor]
 
     async def claim_due(self, now: datetime, lease: timedelta) -> dict[str, Any] | None:
         """Take the next due notification, or one whose sender died mid-send (lease expired)."""
         return await self._notifications.find_one_and_update(
             {
                 "$or": [
-                    {"status": PENDING, "due_at": {"$lte": now}},
-                    {"status": SENDING, "lease_until": {"$lte": now}},
+                    {"status": PENDING, "due_at": {"$lte": now}, "lease_until": None},
+                    {"status": PENDING, "lease_until": {"$lte": now}},
                 ]
             },
-            {"$set": {"status": SENDING, "lease_until": now + lease}, "$inc": {"attempts": 1}},
+            {"$set": {"lease_until": now + lease}},
             sort=[("due_at", ASCENDING)],
             return_document=ReturnDocument.AFTER,
         )
 
-    async def mark_sent(self, notification_id: str, at: datetime) -> None:
+    async def save_state(self, state: dict[str, Any]) -> None:
+        """Persist what an attempt decided and release the lease."""
         await self._notifications.update_one(
-            {"_id": notification_id}, {"$set": {"status": SENT, "sent_at": at, "last_error": None}}
+            {"_id": state["notification_id"]}, {"$set": {**state, "lease_until": None}}
         )
 
-    async def reschedule(self, notification_id: str, due_at: datetime, error: str) -> None:
-        await self._notifications.update_one(
-            {"_id": notification_id},
-            {"$set": {"status": PENDING, "due_at": due_at, "last_error": error}},
-        )
+    async def unreported(self, older_than: datetime) -> list[dict[str, Any]]:
+        """Finished notifications whose outcome event may not have gone out (a crash between
+        saving the outcome and publishing it)."""
+        cursor = self._notifications.find(
+            {
+                "status": {"$in": [SENT, FAILED]},
+                "reported": False,
+                "finished_at": {"$lte": older_than},
+            },
+        ).limit(100)
+        return [doc async for doc in cursor]
 
-    async def postpone(self, notification_id: str, due_at: datetime) -> None:
-        """Not an attempt (the provider's circuit is open, or its rate limit is reached)."""
-        await self._notifications.update_one(
-            {"_id": notification_id},
-            {"$set": {"status": PENDING, "due_at": due_at}, "$inc": {"attempts": -1}},
-        )
-
-    async def mark_failed(self, notification_id: str, at: datetime, error: str) -> None:
-        await self._notifications.update_one(
-            {"_id": notification_id},
-            {"$set": {"status": FAILED, "failed_at": at, "last_error": error}},
-        )
+    async def mark_reported(self, notification_id: str) -> None:
+        await self._notifications.update_one({"_id": notification_id}, {"$set": {"reported": True}})
 
     async def history_of(self, applicant_id: str) -> list[dict[str, Any]]:
         cursor = self._notifications.find(

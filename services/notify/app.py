@@ -1,0 +1,131 @@
+"""Wiring of the notify service."""
+
+from datetime import time, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from shared.clock import now_kst
+from shared.contracts.notify import NotificationFailed, NotificationSent
+from shared.contracts.recruitment import ApplicationSubmitted
+from shared.service import ServiceRuntime
+from shared.settings import ServiceSettings
+from shared.topics import Topic
+
+from .domain.quiet_hours import QuietHours
+from .domain.retry import RetryPolicy
+from .domain.routing import ROUTES
+from .handlers import Clock, Delivery, NotifyHandlers, NotifyMetrics, Providers, http_routes
+from .rendering import TemplateLibrary
+from .senders import SmsGateway, SmtpSender
+from .store import NotifyStore
+
+
+class NotifySettings(ServiceSettings):
+    http_port: int = 8004
+    # The contract's variables (contracts.md).
+    smtp_host: str = "localhost"
+    smtp_port: int = 1025
+    smtp_from: str = "noreply@jobs.seoul.example"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    sms_gateway_url: str = "http://127.0.0.1:8025/send"
+    sms_gateway_token: SecretStr = SecretStr("")
+    sms_sender: str = "15889999"
+    # Delivery knobs of this project.
+    sms_timeout_seconds: float = 5.0
+    sms_rate_per_second: float = 50.0
+    email_rate_per_second: float = 20.0
+    delivery_concurrency: int = 8
+    delivery_lease_seconds: float = 30.0
+    delivery_poll_seconds: float = 0.2
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 600.0
+    retry_max_attempts: int = 8
+    quiet_hours_start: time = time(21, 0)
+    quiet_hours_end: time = time(8, 0)
+
+
+def create_app(settings: NotifySettings | None = None, clock: Clock = now_kst) -> FastAPI:
+    settings = settings or NotifySettings()
+    runtime = ServiceRuntime(
+        "notify",
+        settings,
+        title="일터 notify",
+        description="Every citizen hears about every step by SMS/LMS and e-mail, in Korean, "
+        "by consent, at sensible hours, once.",
+    )
+    store = NotifyStore(runtime.db)
+    runtime.on_startup(store.create_indexes)
+    library = TemplateLibrary()  # compiles every template now: a broken one stops start-up
+    metrics = NotifyMetrics(runtime.registry)
+    quiet_hours = QuietHours(start=settings.quiet_hours_start, end=settings.quiet_hours_end)
+    handlers = NotifyHandlers(store, library, quiet_hours, metrics, clock)
+
+    runtime.subscribe(
+        Topic.APPLICATION_SUBMITTED,
+        ApplicationSubmitted,
+        "Applications: the citizen's contact and consents, and a receipt.",
+    )(handlers.application_submitted)
+    for route in ROUTES.values():
+        if route.event_type != Topic.APPLICATION_SUBMITTED:
+            runtime.subscribe(
+                route.event_type,
+                route.payload,
+                f"Told to the citizen with the '{route.template}' template.",
+            )(handlers.citizen_event)
+
+    providers = Providers(
+        SmsGateway(
+            settings.sms_gateway_url,
+            settings.sms_gateway_token.get_secret_value(),
+            settings.sms_sender,
+            settings.sms_timeout_seconds,
+        ),
+        SmtpSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value(),
+            starttls=settings.smtp_starttls,
+        ),
+        sms_rate=settings.sms_rate_per_second,
+        email_rate=settings.email_rate_per_second,
+    )
+
+    async def dead_letter(body: bytes, topic: str, headers: dict[str, str]) -> Any:
+        return await runtime.broker.publish(body, topic, headers=headers)
+
+    delivery = Delivery(
+        store,
+        providers,
+        runtime.publisher(
+            Topic.NOTIFICATION_SENT,
+            NotificationSent,
+            "A notification was accepted by the SMS gateway or the mail server.",
+        ),
+        runtime.publisher(
+            Topic.NOTIFICATION_FAILED,
+            NotificationFailed,
+            "A notification was given up on after its last attempt.",
+        ),
+        dead_letter,
+        quiet_hours=quiet_hours,
+        retry_policy=RetryPolicy(
+            base=timedelta(seconds=settings.retry_base_seconds),
+            max_delay=timedelta(seconds=settings.retry_max_seconds),
+            max_attempts=settings.retry_max_attempts,
+        ),
+        metrics=metrics,
+        clock=clock,
+        concurrency=settings.delivery_concurrency,
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+        poll_seconds=settings.delivery_poll_seconds,
+    )
+    runtime.background(delivery.run)
+    app = runtime.http_app()
+    app.include_router(http_routes(store, library))
+    return app

@@ -1,0 +1,84 @@
+"""Wiring of the recruitment service."""
+
+import logging
+from pathlib import Path
+
+import yaml
+from fastapi import FastAPI
+
+from shared.contracts.recruitment import (
+    ApplicationDecided,
+    ApplicationScreened,
+    ApplicationSubmitted,
+)
+from shared.service import ServiceRuntime
+from shared.settings import ServiceSettings
+from shared.topics import Topic
+
+from .domain import parse_catalog
+from .handlers import (
+    Clock,
+    RecruitmentHandlers,
+    RecruitmentPublishers,
+    citizen_routes,
+    operator_routes,
+)
+from .store import RecruitmentStore
+
+log = logging.getLogger(__name__)
+CATALOG_DIR = Path(__file__).parent / "catalog"
+
+
+class RecruitmentSettings(ServiceSettings):
+    http_port: int = 8001
+    seed_catalog: bool = True  # SEED_CATALOG: insert the programs and calls of catalog/*.yaml
+
+
+def create_app(settings: RecruitmentSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or RecruitmentSettings()
+    runtime = ServiceRuntime(
+        "recruitment",
+        settings,
+        title="일터 recruitment",
+        description="Programs, recruitment calls (모집 공고) and applications: rule-driven "
+        "screening and fair, replayable selection.",
+    )
+    store = RecruitmentStore(runtime.db)
+    runtime.on_startup(store.create_indexes)
+    if settings.seed_catalog:
+
+        @runtime.on_startup
+        async def seed_catalog() -> None:
+            documents = [
+                yaml.safe_load(p.read_text("utf-8")) for p in sorted(CATALOG_DIR.glob("*.yaml"))
+            ]
+            catalog = parse_catalog(documents)
+            added = await store.seed(list(catalog.programs), list(catalog.calls))
+            log.info("catalog seeded", extra={"added": added, "calls": len(catalog.calls)})
+
+    decision = "An applicant's selection outcome, with rank, score, quota track and reasons."
+    publishers = RecruitmentPublishers(
+        submitted=runtime.publisher(
+            Topic.APPLICATION_SUBMITTED,
+            ApplicationSubmitted,
+            "A citizen applied on the web (same event partners send).",
+        ),
+        screened=runtime.publisher(
+            Topic.APPLICATION_SCREENED,
+            ApplicationScreened,
+            "Eligible or not, with every failed rule (code + Korean).",
+        ),
+        selected=runtime.publisher(Topic.APPLICATION_SELECTED, ApplicationDecided, decision),
+        waitlisted=runtime.publisher(Topic.APPLICATION_WAITLISTED, ApplicationDecided, decision),
+        rejected=runtime.publisher(Topic.APPLICATION_REJECTED, ApplicationDecided, decision),
+    )
+    handlers = RecruitmentHandlers(store, publishers, **({"clock": clock} if clock else {}))
+    runtime.subscribe(
+        Topic.APPLICATION_SUBMITTED,
+        ApplicationSubmitted,
+        "Applications from partner systems and from the web API.",
+    )(handlers.application_submitted)
+    app = runtime.http_app()
+    app.include_router(citizen_routes(handlers))
+    app.include_router(operator_routes(handlers))
+    return app

@@ -1,0 +1,81 @@
+"""Intake (접수): whether an application may be screened at all.
+
+Screening judges the applicant; intake judges the application: the call must exist and be
+open, and a person applies to a call once. An application refused here is still answered with
+a screening result that names the reason, so a partner system's citizen hears it too.
+"""
+
+from datetime import datetime
+
+from shared.contracts.recruitment import ApplicationScreened, ApplicationSubmitted, FailedRule
+
+from .call import Call, CallStatus
+from .screening import Screening
+
+CALL_UNKNOWN = "call.unknown"
+CALL_NOT_OPEN = "call.not_open"
+CALL_CLOSED = "call.closed"
+DUPLICATE = "application.duplicate"
+
+
+def call_refusal(call: Call | None, call_id: str) -> FailedRule | None:
+    """Why no application to this call can be taken now, if it cannot."""
+    if call is None:
+        return FailedRule(
+            code=CALL_UNKNOWN,
+            message=(
+                f"신청하신 모집 공고({call_id})를 찾을 수 없습니다. 공고 번호를 확인해 주십시오."
+            ),
+        )
+    if call.status is CallStatus.DRAFT:
+        return FailedRule(
+            code=CALL_NOT_OPEN,
+            message=f"'{call.title}'은(는) 아직 접수를 시작하지 않았습니다.",
+        )
+    # A closed call still takes what was submitted inside its window and is only now arriving
+    # (a partner's queue, a district office's batch): screening judges the submission time.
+    # Once selection has run, nothing more can be considered.
+    if call.status in (CallStatus.SELECTED, CallStatus.PUBLISHED):
+        return FailedRule(code=CALL_CLOSED, message=f"'{call.title}'은(는) 접수가 마감되었습니다.")
+    return None
+
+
+def duplicate_refusal(first_application_id: str) -> FailedRule:
+    return FailedRule(
+        code=DUPLICATE,
+        message=(
+            f"같은 공고에 이미 신청하셨습니다(신청번호 {first_application_id}). "
+            "한 공고에는 한 번만 신청하실 수 있습니다."
+        ),
+    )
+
+
+def refused(application: ApplicationSubmitted, reason: FailedRule) -> Screening:
+    """A screening that never looked at the applicant: only the intake reason is known."""
+    return Screening(
+        application_id=application.application_id,
+        call_id=application.call_id,
+        applicant_id=application.applicant.applicant_id,
+        submitted_at=application.submitted_at,
+        failed_rules=(reason,),
+        checked_rules=(reason.code.split(".")[0],),
+    )
+
+
+def screened_event(
+    screening: Screening, call: Call | None, screened_at: datetime
+) -> ApplicationScreened:
+    if call is not None:
+        return screening.as_event(call, screened_at)
+    # Unknown call: no program or title to name; the call id is what the citizen typed.
+    return ApplicationScreened(
+        application_id=screening.application_id,
+        call_id=screening.call_id,
+        applicant_id=screening.applicant_id,
+        program_id="",
+        call_title=f"모집 공고 {screening.call_id}",
+        eligible=False,
+        failed_rules=list(screening.failed_rules),
+        checked_rules=list(screening.checked_rules),
+        screened_at=screened_at,
+    )

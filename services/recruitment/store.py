@@ -1,0 +1,293 @@
+"""The recruitment service's own MongoDB database.
+
+- `programs`, `calls`: the catalog (seeded from `catalog/*.yaml`, extended over HTTP). A call's
+  status moves by compare-and-set on its current status, so two operators cannot both move it.
+- `applications`: one document per application_id with its screening. `active_key` is unique:
+  the applicant's first application to a call holds `<call>:<applicant>`, a refused one holds
+  its own id, so the index itself refuses a second application by the same person.
+- `selection_runs` and `decisions`: every selection, with its seed, for audit and replay.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from shared.contracts.recruitment import ApplicationSubmitted
+
+from .domain import Call, CallStatus, Program, Screening, SelectionDecision, SelectionResult
+
+SCREENING = TypeAdapter(Screening)
+SELECTION = TypeAdapter(SelectionResult)
+DECISION = TypeAdapter(SelectionDecision)
+
+
+def decision_order(decision: SelectionDecision) -> tuple[int, int, str]:
+    """Selected, then waitlisted, then rejected; by rank within each."""
+    group = {"selected": 0, "waitlisted": 1, "rejected": 2}[decision.decision]
+    return (group, decision.rank or 10**9, decision.application_id)
+
+
+class StaleCall(Exception):
+    """The call's status changed under this request."""
+
+
+@dataclass(frozen=True)
+class StoredApplication:
+    application: ApplicationSubmitted
+    screening: Screening
+    refused: bool
+
+
+@dataclass(frozen=True)
+class Added:
+    pass
+
+
+@dataclass(frozen=True)
+class AlreadyStored:
+    """The same application_id came again: answer with what was decided the first time."""
+
+    stored: StoredApplication
+
+
+@dataclass(frozen=True)
+class SecondApplication:
+    first_application_id: str
+
+
+Admission = Added | AlreadyStored | SecondApplication
+
+
+# The call document also records which selection run counts; the Call model does not carry it.
+_CALL_FIELDS = {"_id": 0, "selection_run_id": 0}
+
+
+def _active_key(call_id: str, applicant_id: str) -> str:
+    return f"{call_id}:{applicant_id}"
+
+
+class RecruitmentStore:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._programs = db["programs"]
+        self._calls = db["calls"]
+        self._applications = db["applications"]
+        self._runs = db["selection_runs"]
+        self._decisions = db["decisions"]
+
+    async def create_indexes(self) -> None:
+        await self._applications.create_index([("active_key", ASCENDING)], unique=True)
+        await self._applications.create_index([("call_id", ASCENDING), ("refused", ASCENDING)])
+        await self._applications.create_index([("applicant.applicant_id", ASCENDING)])
+        await self._runs.create_index([("call_id", ASCENDING), ("ran_at", ASCENDING)])
+        await self._decisions.create_index([("application_id", ASCENDING)])
+        await self._decisions.create_index([("run_id", ASCENDING)])
+
+    # -- catalog -------------------------------------------------------------------------
+    async def seed(self, programs: list[Program], calls: list[Call]) -> int:
+        """Insert what is missing; never overwrite what operators changed since."""
+        added = 0
+        for program in programs:
+            result = await self._programs.update_one(
+                {"_id": program.id},
+                {"$setOnInsert": program.model_dump(mode="json")},
+                upsert=True,
+            )
+            added += result.upserted_id is not None
+        for call in calls:
+            result = await self._calls.update_one(
+                {"_id": call.id}, {"$setOnInsert": call.model_dump(mode="json")}, upsert=True
+            )
+            added += result.upserted_id is not None
+        return added
+
+    async def add_program(self, program: Program) -> bool:
+        try:
+            await self._programs.insert_one({"_id": program.id, **program.model_dump(mode="json")})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def program(self, program_id: str) -> Program | None:
+        doc = await self._programs.find_one({"_id": program_id}, {"_id": 0})
+        return Program.model_validate(doc) if doc else None
+
+    async def programs(self) -> list[Program]:
+        return [Program.model_validate(d) async for d in self._programs.find({}, {"_id": 0})]
+
+    async def add_call(self, call: Call) -> bool:
+        try:
+            await self._calls.insert_one({"_id": call.id, **call.model_dump(mode="json")})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def call(self, call_id: str) -> Call | None:
+        doc = await self._calls.find_one({"_id": call_id}, _CALL_FIELDS)
+        return Call.model_validate(doc) if doc else None
+
+    async def calls(self, program_id: str | None = None) -> list[Call]:
+        query = {"program_id": program_id} if program_id else {}
+        cursor = self._calls.find(query, _CALL_FIELDS).sort("id", ASCENDING)
+        return [Call.model_validate(d) async for d in cursor]
+
+    async def replace_call(
+        self, call: Call, expected_status: CallStatus, selection_run_id: str | None = None
+    ) -> None:
+        changes = call.model_dump(mode="json")
+        if selection_run_id:
+            changes["selection_run_id"] = selection_run_id
+        result = await self._calls.update_one(
+            {"_id": call.id, "status": expected_status.value}, {"$set": changes}
+        )
+        if result.matched_count == 0:
+            raise StaleCall(call.id)
+
+    async def selection_run_id(self, call_id: str) -> str | None:
+        """The run that moved the call to 'selected': the one whose decisions count."""
+        doc = await self._calls.find_one({"_id": call_id}, {"selection_run_id": 1})
+        return doc.get("selection_run_id") if doc else None
+
+    # -- applications --------------------------------------------------------------------
+    async def admit(
+        self, application: ApplicationSubmitted, screening: Screening, received_at: datetime
+    ) -> Admission:
+        """Store an application that intake let through, guarded by the unique indexes."""
+        applicant_id = application.applicant.applicant_id
+        try:
+            await self._applications.insert_one(
+                self._document(application, screening, received_at, refused=False)
+                | {"active_key": _active_key(application.call_id, applicant_id)}
+            )
+        except DuplicateKeyError:
+            same = await self.application(application.application_id)
+            if same is not None:
+                return AlreadyStored(same)
+            first = await self._applications.find_one(
+                {"active_key": _active_key(application.call_id, applicant_id)}, {"_id": 1}
+            )
+            if first is None:  # the first one vanished: nothing deletes applications
+                raise
+            return SecondApplication(str(first["_id"]))
+        return Added()
+
+    async def refuse(
+        self, application: ApplicationSubmitted, screening: Screening, received_at: datetime
+    ) -> Added | AlreadyStored:
+        """Store a refused application, under its own id as its active key."""
+        try:
+            await self._applications.insert_one(
+                self._document(application, screening, received_at, refused=True)
+                | {"active_key": application.application_id}
+            )
+        except DuplicateKeyError:
+            same = await self.application(application.application_id)
+            if same is None:
+                raise
+            return AlreadyStored(same)
+        return Added()
+
+    @staticmethod
+    def _document(
+        application: ApplicationSubmitted,
+        screening: Screening,
+        received_at: datetime,
+        *,
+        refused: bool,
+    ) -> dict[str, Any]:
+        return {
+            "_id": application.application_id,
+            "call_id": application.call_id,
+            "applicant": {"applicant_id": application.applicant.applicant_id},
+            "application": application.model_dump(mode="json"),
+            "screening": SCREENING.dump_python(screening, mode="json"),
+            "refused": refused,
+            "received_at": received_at,
+        }
+
+    async def application(self, application_id: str) -> StoredApplication | None:
+        doc = await self._applications.find_one({"_id": application_id})
+        return self._stored(doc) if doc else None
+
+    @staticmethod
+    def _stored(doc: dict[str, Any]) -> StoredApplication:
+        return StoredApplication(
+            application=ApplicationSubmitted.model_validate(doc["application"]),
+            screening=SCREENING.validate_python(doc["screening"]),
+            refused=bool(doc["refused"]),
+        )
+
+    async def screenings_for_selection(self, call_id: str) -> list[Screening]:
+        cursor = self._applications.find({"call_id": call_id, "refused": False}, {"screening": 1})
+        return [SCREENING.validate_python(doc["screening"]) async for doc in cursor]
+
+    async def application_counts(self, call_id: str) -> dict[str, int]:
+        counts = {"received": 0, "refused": 0}
+        async for doc in self._applications.find({"call_id": call_id}, {"refused": 1}):
+            counts["refused" if doc["refused"] else "received"] += 1
+        return counts
+
+    # -- selection -----------------------------------------------------------------------
+    async def record_run(self, run_id: str, result: SelectionResult, ran_at: datetime) -> None:
+        await self._runs.insert_one(
+            {
+                "_id": run_id,
+                "call_id": result.call_id,
+                "method": result.method.value,
+                "seed": result.seed,
+                "quota": result.quota,
+                "priority_seats": result.priority_seats,
+                "counts": {
+                    "selected": len(result.selected),
+                    "waitlisted": len(result.waitlisted),
+                    "rejected": len(result.rejected),
+                },
+                "ran_at": ran_at,
+                "published_at": None,
+            }
+        )
+        documents = [
+            {
+                "_id": f"{run_id}:{d.application_id}",
+                "run_id": run_id,
+                "call_id": result.call_id,
+                **DECISION.dump_python(d, mode="json"),
+            }
+            for d in result.decisions
+        ]
+        if documents:
+            try:
+                await self._decisions.insert_many(documents, ordered=False)
+            except BulkWriteError as error:  # a retried request: those already there stay
+                if any(e.get("code") != 11000 for e in error.details.get("writeErrors", [])):
+                    raise
+
+    async def runs(self, call_id: str) -> list[dict[str, Any]]:
+        cursor = self._runs.find({"call_id": call_id}).sort("ran_at", ASCENDING)
+        return [{"run_id": d.pop("_id"), **d} async for d in cursor]
+
+    async def run(self, run_id: str) -> dict[str, Any] | None:
+        doc = await self._runs.find_one({"_id": run_id})
+        return {"run_id": doc.pop("_id"), **doc} if doc else None
+
+    async def decisions_of_run(self, run_id: str) -> list[SelectionDecision]:
+        cursor = self._decisions.find({"run_id": run_id}, {"_id": 0, "run_id": 0, "call_id": 0})
+        return sorted([DECISION.validate_python(d) async for d in cursor], key=decision_order)
+
+    async def mark_published(self, run_id: str, at: datetime) -> None:
+        await self._runs.update_one({"_id": run_id}, {"$set": {"published_at": at}})
+
+    async def published_decision(
+        self, run_id: str, application_id: str
+    ) -> SelectionDecision | None:
+        run = await self._runs.find_one({"_id": run_id, "published_at": {"$ne": None}})
+        if run is None:
+            return None
+        doc = await self._decisions.find_one(
+            {"_id": f"{run_id}:{application_id}"}, {"_id": 0, "run_id": 0, "call_id": 0}
+        )
+        return DECISION.validate_python(doc) if doc else None
