@@ -178,7 +178,7 @@ async def test_a_resent_application_id_with_a_new_event_id_is_still_one_applicat
     assert detail["applications"] == {"received": 1, "refused": 0}
 
 
-async def test_malformed_and_invalid_applications_go_to_the_dlq_and_the_valid_one_behind_is_screened(
+async def test_malformed_and_invalid_applications_go_to_the_dlq_and_the_valid_one_is_screened(
     stack: Stack, services: tuple[httpx.AsyncClient, httpx.AsyncClient]
 ) -> None:
     recruitment, _ = services
