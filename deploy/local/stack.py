@@ -17,6 +17,7 @@ Commands (`python -m deploy.local.stack <command>`, or the Makefile targets):
              --keep-on-failure   leave what was started running when a step fails
     down     stop everything `up` started (services first); idempotent
     status   what runs, with its pid and ports
+    create-topics  create every contract topic on $KAFKA_BOOTSTRAP_SERVERS (docker compose)
 
 Layout: jars in .local/kafka/<version>/libs, the FerretDB binary in .local/bin/, and for
 `up`: pid files in .local/run/*.pid, logs in .local/run/logs/*.log, data in .local/run/data/.
@@ -1327,6 +1328,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands.add_parser("down", help="stop everything `up` started")
     commands.add_parser("status", help="what runs, on which port")
+    topics = commands.add_parser(
+        "create-topics", help="create every contract topic on KAFKA_BOOTSTRAP_SERVERS"
+    )
+    topics.add_argument(
+        "--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
@@ -1341,6 +1348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             command_down()
         elif args.command == "status":
             return command_status()
+        elif args.command == "create-topics":
+            from shared.topics import ALL_TOPICS
+
+            create_topics(args.bootstrap_servers, ALL_TOPICS)
     except StackError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return 1
