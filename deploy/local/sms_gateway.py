@@ -91,7 +91,10 @@ class InvalidRequest(Exception):
 def euc_kr_length(text: str) -> int:
     """Bytes in EUC-KR, the way carriers count; InvalidRequest for characters outside
     KS X 1001 (Python writes missing Hangul syllables as 8-byte jamo sequences, which
-    handsets show as loose letters, so those are refused too)."""
+    handsets show as loose letters, so those are refused too).
+
+    Deliberately not imported from services.notify: this stands in for the carrier's gateway,
+    and a test against it proves something only if it judges the text independently."""
     length = 0
     bad: list[str] = []
     for character in text:
