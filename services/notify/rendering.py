@@ -3,12 +3,13 @@
 Templates run in Jinja2's immutable sandbox with StrictUndefined: a template can neither reach
 Python internals through the data (`{{ ''.__class__ }}`) nor silently print an empty field.
 Every template is compiled at start-up, so a broken file stops the service rather than a
-citizen's message. HTML is the only part that is autoescaped; the SMS and plain-text parts
-are not HTML and would show `&lt;` to the citizen.
+citizen's message. Values printed into an SMS part are made EUC-KR writable (`sms_writable`);
+the template's own text must already be. HTML is the only part that is autoescaped; the SMS
+and plain-text parts are not HTML and would show `&lt;` to the citizen.
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from services.notify.domain import wording
 from services.notify.domain.catalog import CATALOG, Template
-from services.notify.domain.message import EmailText, RenderedMessage, SmsText, TemplateError
+from services.notify.domain.message import (
+    EmailText,
+    RenderedMessage,
+    SmsText,
+    TemplateError,
+    sms_writable,
+)
 from services.notify.domain.samples import sample
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -47,10 +54,13 @@ class TemplateLibrary:
                 f"catalog only {sorted(set(catalog) - on_disk)}"
             )
         self.catalog = catalog
-        environment = _environment(directory)
+        sms_environment = _environment(directory, finalize=_sms_value)
+        environment = _environment(directory, finalize=_refuse_none)
         try:
             self._compiled = {
-                (name, part): environment.get_template(f"{name}.{part}.j2")
+                (name, part): (sms_environment if part == "sms" else environment).get_template(
+                    f"{name}.{part}.j2"
+                )
                 for name in catalog
                 for part in PARTS
             }
@@ -99,12 +109,12 @@ def render_preview(template_name: str) -> RenderedMessage:
     return default_library().preview(template_name)
 
 
-def _environment(directory: Path) -> ImmutableSandboxedEnvironment:
+def _environment(directory: Path, finalize: Callable[[Any], Any]) -> ImmutableSandboxedEnvironment:
     environment = ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(directory),
         undefined=jinja2.StrictUndefined,
         autoescape=_is_html,
-        finalize=_refuse_none,
+        finalize=finalize,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -129,6 +139,11 @@ def _refuse_none(value: Any) -> Any:
     if value is None:
         raise ValueError("a template printed a missing (None) value")
     return value
+
+
+def _sms_value(value: Any) -> Any:
+    value = _refuse_none(value)
+    return sms_writable(value) if isinstance(value, str) else value
 
 
 _WEB_URL = re.compile(r"^https?://[^\s\"'<>]+$")

@@ -2,9 +2,12 @@
 
 Korean carriers count SMS length in EUC-KR bytes: 90 bytes for an SMS (45 Hangul
 syllables), up to 2,000 bytes for an LMS. A message is never truncated: a text that does not
-fit, or cannot be written in EUC-KR at all, is a template error.
+fit, or whose template text cannot be written in EUC-KR, is a template error. The data put
+into a text (a call title typed by an operator, a citizen's name) is made writable instead
+(`sms_writable`): a citizen should not miss a message over an em dash.
 """
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,20 +47,42 @@ def euc_kr_length(text: str) -> int:
     8-byte jamo sequences that handsets show as loose letters, so those count as not
     encodable too.
     """
-    length = 0
-    bad: list[str] = []
-    for character in text:
-        try:
-            encoded = character.encode(ENCODING)
-        except UnicodeEncodeError:
-            bad.append(character)
-            continue
-        if len(encoded) > 2:
-            bad.append(character)
-        length += len(encoded)
+    bad = [character for character in text if not _writable(character)]
     if bad:
         raise NotEncodable("".join(dict.fromkeys(bad)))
-    return length
+    return len(text.encode(ENCODING))
+
+
+# Typography people type that KS X 1001 lacks, written as a handset can show it.
+_SMS_SUBSTITUTES = str.maketrans(
+    {
+        "\u2013": "-",  # en dash
+        "\u2014": "-",  # em dash
+        "\u2212": "-",  # minus sign
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u00a0": " ",  # no-break space
+        "\u200b": "",  # zero-width space
+    }
+)
+UNWRITABLE = "?"
+
+
+def sms_writable(value: str) -> str:
+    """`value` as EUC-KR can carry it: composed Hangul, typography substituted, and what is
+    still outside KS X 1001 (a rare syllable such as 똠, an emoji) shown as "?". The e-mail
+    part carries the exact text."""
+    text = unicodedata.normalize("NFC", value).translate(_SMS_SUBSTITUTES)
+    return "".join(c if _writable(c) else UNWRITABLE for c in text)
+
+
+def _writable(character: str) -> bool:
+    try:
+        return len(character.encode(ENCODING)) <= 2
+    except UnicodeEncodeError:
+        return False
 
 
 def choose_sms_kind(text: str) -> SmsKind:

@@ -10,6 +10,7 @@ from services.notify.domain.message import (
     SmsText,
     choose_sms_kind,
     euc_kr_length,
+    sms_writable,
 )
 
 
@@ -57,3 +58,20 @@ def test_every_lms_subject_is_short_enough_for_the_gateway(entry: Template) -> N
 def test_a_template_with_a_long_lms_subject_is_refused() -> None:
     with pytest.raises(ValueError, match="LMS subject"):
         Template("long", "가" * 21)
+
+
+@pytest.mark.parametrize(
+    ("value", "writable"),
+    [
+        ("홍길동", "홍길동"),
+        ("모집 — 공고", "모집 - 공고"),
+        ("‘예시’ “공고”", "'예시' \"공고\""),
+        ("김똠", "김?"),
+        ("합격 🎉", "합격 ?"),
+        ("\u1112\u1169\u11bc", "홍"),  # decomposed Hangul (as some keyboards send it)
+        ("①·㈜", "①·㈜"),  # in KS X 1001: kept as typed
+    ],
+)
+def test_data_is_made_writable_in_euc_kr(value: str, writable: str) -> None:
+    assert sms_writable(value) == writable
+    euc_kr_length(writable)  # raises if anything unwritable were left

@@ -182,12 +182,30 @@ def test_a_line_break_in_the_data_cannot_reach_the_email_headers() -> None:
     assert "\r" not in subject
 
 
-def test_a_name_outside_euc_kr_is_a_template_error_for_sms_but_fine_by_email() -> None:
+def test_a_name_outside_euc_kr_still_reaches_the_citizen_by_sms_and_exactly_by_email() -> None:
     context = context_of("application_received", citizen_name="김똠")
 
-    with pytest.raises(NotEncodable):
-        default_library().render_sms("application_received", context)
+    sms = default_library().render_sms("application_received", context)
+
+    assert "김?님" in sms.text
     assert "김똠님" in default_library().render_email("application_received", context).text
+
+
+def test_typography_in_an_operators_call_title_is_written_for_sms_not_refused() -> None:
+    title = "서울 동행일자리(디지털) 모집 — “예시” 공고"
+    context = context_of("screening_passed", call_title=title)
+
+    sms = default_library().render_sms("screening_passed", context)
+
+    assert '서울 동행일자리(디지털) 모집 - "예시" 공고' in sms.text
+    assert title in default_library().render_email("screening_passed", context).text
+
+
+def test_text_a_template_itself_holds_must_be_writable_in_euc_kr(tmp_path: Path) -> None:
+    library = _library_with(tmp_path, "[서울시 일자리] 안내 — {{ citizen_name }}님")
+
+    with pytest.raises(NotEncodable):
+        library.render_sms("probe", {"citizen_name": "홍길동"})
 
 
 def test_the_sandbox_refuses_python_internals(tmp_path: Path) -> None:
