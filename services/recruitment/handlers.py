@@ -38,7 +38,13 @@ from .domain import (
     screen_application,
     select_applicants,
 )
-from .domain.intake import call_refusal, duplicate_refusal, refused, screened_event
+from .domain.intake import (
+    call_refusal,
+    duplicate_refusal,
+    new_receipt_number,
+    refused,
+    screened_event,
+)
 from .store import (
     Added,
     Admission,
@@ -211,7 +217,7 @@ def citizen_routes(handlers: RecruitmentHandlers) -> APIRouter:
         if refusal is not None or not call.accepts_applications(now):
             raise problem(409, "call_id", "this call is not taking applications now")
         application = ApplicationSubmitted(
-            application_id=request.application_id or str(uuid.uuid4()),
+            application_id=request.application_id or new_receipt_number(now),
             call_id=request.call_id,
             submitted_at=now,
             channel=Channel.WEB,

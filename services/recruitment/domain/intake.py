@@ -5,6 +5,7 @@ open, and a person applies to a call once. An application refused here is still 
 a screening result that names the reason, so a partner system's citizen hears it too.
 """
 
+import secrets
 from datetime import datetime
 
 from shared.contracts.recruitment import ApplicationScreened, ApplicationSubmitted, FailedRule
@@ -16,6 +17,12 @@ CALL_UNKNOWN = "call.unknown"
 CALL_NOT_OPEN = "call.not_open"
 CALL_CLOSED = "call.closed"
 DUPLICATE = "application.duplicate"
+
+
+def new_receipt_number(now: datetime) -> str:
+    """An application id for a web application: short enough that the receipt SMS stays one
+    SMS (90 bytes), readable over the phone, and unguessable (32 random bits per day)."""
+    return f"W{now:%y%m%d}-{secrets.token_hex(4).upper()}"
 
 
 def call_refusal(call: Call | None, call_id: str) -> FailedRule | None:
