@@ -4,7 +4,6 @@ import asyncio
 import inspect
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -17,6 +16,7 @@ from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ValidationError
 
+from shared.dependencies import keep_trying
 from shared.envelope import Envelope, ForbiddenDataError, redact_forbidden_data
 from shared.inbox import Inbox
 from shared.log import correlated
@@ -133,27 +133,18 @@ async def broker_reachable(broker: KafkaBroker) -> bool:
 
 
 async def start_broker(broker: KafkaBroker, bootstrap_servers: str, retry_seconds: float) -> None:
-    """Start producing and consuming; one log line while Kafka is down, one when it is back."""
-    started = time.monotonic()
-    warned = False
-    while True:
+    """Start producing and consuming once Kafka answers."""
+
+    async def attempt() -> None:
         try:
             await broker.start()
-        except Exception as error:
-            await broker.stop()
-            if not warned:
-                log.warning(
-                    "Kafka at %s is not reachable yet; retrying every %.1fs",
-                    bootstrap_servers,
-                    retry_seconds,
-                    extra={"error": type(error).__name__},
-                )
-                warned = True
-            await asyncio.sleep(retry_seconds)
-            continue
-        if warned:
-            log.info("Kafka reachable after %.1fs", time.monotonic() - started)
-        return
+        except Exception:
+            await broker.stop()  # a half-started broker would leak its clients
+            raise
+
+    await keep_trying(
+        attempt, dependency=f"Kafka at {bootstrap_servers}", retry_seconds=retry_seconds
+    )
 
 
 class EventPublisher:

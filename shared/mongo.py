@@ -1,16 +1,12 @@
 """MongoDB access with PyMongo's async API (Motor's successor; see docs/decisions/0001)."""
 
-import asyncio
-import logging
-import time
 from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from shared.clock import SEOUL
-
-log = logging.getLogger(__name__)
+from shared.dependencies import keep_trying
 
 MongoClient = AsyncMongoClient[dict[str, Any]]
 
@@ -31,22 +27,10 @@ async def mongo_reachable(client: MongoClient) -> bool:
 
 
 async def wait_for_mongo(client: MongoClient, retry_seconds: float) -> None:
-    """Block until MongoDB answers; one log line when it is down, one when it comes back."""
-    started = time.monotonic()
-    warned = False
-    while True:
-        try:
-            await client.admin.command("ping")
-        except PyMongoError as error:
-            if not warned:
-                log.warning(
-                    "MongoDB is not reachable yet; retrying every %.1fs",
-                    retry_seconds,
-                    extra={"error": type(error).__name__},
-                )
-                warned = True
-            await asyncio.sleep(retry_seconds)
-            continue
-        if warned:
-            log.info("MongoDB reachable after %.1fs", time.monotonic() - started)
-        return
+    """Return once MongoDB answers."""
+    await keep_trying(
+        lambda: client.admin.command("ping"),
+        dependency="MongoDB",
+        retry_seconds=retry_seconds,
+        errors=(PyMongoError,),
+    )

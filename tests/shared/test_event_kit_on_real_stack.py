@@ -164,7 +164,7 @@ async def test_a_service_without_its_dependencies_stays_up_and_says_why_once(
         dependency_retry_seconds=0.2,
     )
     app = create_app(settings)
-    caplog.set_level(logging.WARNING, logger="shared.mongo")
+    caplog.set_level(logging.WARNING, logger="shared.dependencies")
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://s") as client:
