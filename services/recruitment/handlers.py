@@ -333,7 +333,8 @@ def operator_routes(handlers: RecruitmentHandlers) -> APIRouter:
     @router.post("/calls/{call_id}/close")
     async def close_call(call_id: str) -> Call:
         call = await existing_call(call_id)
-        return await move(call, call.close)
+        # Closed before its window ends, the call takes nothing submitted from now on.
+        return await move(call, lambda: call.close(handlers.clock()))
 
     @router.post("/calls/{call_id}/selection", status_code=status.HTTP_201_CREATED)
     async def run_selection(call_id: str, request: SelectionRequest) -> dict[str, Any]:

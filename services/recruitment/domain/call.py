@@ -145,9 +145,16 @@ class Call(Spec):
     scoring: tuple[Bonus, ...] = ()
     priority_track: PriorityTrack | None = None
     pay: Pay | None = None
+    closed_at: AwareDatetime | None = Field(
+        default=None,
+        description="when an operator closed the call; closed early, nothing submitted later "
+        "is taken, whichever way it arrives",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        if self.closed_at is not None and self.status in (CallStatus.DRAFT, CallStatus.OPEN):
+            raise ValueError("only a closed call has closed_at")
         if self.window.closes_at.date() > self.start_date:
             raise ValueError("the call starts before its application window closes")
         if self.end_date is not None and self.end_date < self.start_date:
@@ -176,8 +183,12 @@ class Call(Spec):
     def open(self) -> Self:
         return self._become(CallStatus.OPEN)
 
-    def close(self) -> Self:
-        return self._become(CallStatus.CLOSED)
+    def close(self, at: datetime) -> Self:
+        return self._become(CallStatus.CLOSED).model_copy(update={"closed_at": at})
+
+    def took_submission_at(self, moment: datetime) -> bool:
+        """Inside the announced window and not after an early close."""
+        return self.window.contains(moment) and (self.closed_at is None or moment <= self.closed_at)
 
     def mark_selected(self) -> Self:
         return self._become(CallStatus.SELECTED)

@@ -11,6 +11,7 @@ from datetime import datetime
 from services.recruitment.domain.call import Call, PriorityGround
 from services.recruitment.domain.eligibility import SupportingFacts
 from services.recruitment.domain.scoring import AwardedBonus, award_bonuses
+from shared.clock import SEOUL
 from shared.contracts.recruitment import ApplicationScreened, ApplicationSubmitted, FailedRule
 
 WINDOW_RULE = "application_window"  # checked on every call, before its own rules
@@ -88,14 +89,21 @@ def screen_application(
 
 
 def _window_failure(call: Call, application: ApplicationSubmitted) -> FailedRule | None:
-    window = call.window
-    if window.contains(application.submitted_at):
+    submitted_at = application.submitted_at
+    if call.took_submission_at(submitted_at):
         return None
+    window = call.window
     when = f"{window.opens_at:%Y-%m-%d %H:%M} ~ {window.closes_at:%Y-%m-%d %H:%M}"
-    if application.submitted_at < window.opens_at:
+    if submitted_at < window.opens_at:
         return FailedRule(
             code=f"{WINDOW_RULE}.not_yet_open",
             message=f"모집 기간({when}) 전에 접수된 신청은 받을 수 없습니다.",
+        )
+    if submitted_at <= window.closes_at and call.closed_at is not None:
+        return FailedRule(
+            code=f"{WINDOW_RULE}.closed",
+            message=f"모집이 {call.closed_at.astimezone(SEOUL):%Y-%m-%d %H:%M}에 조기 마감되어 "
+            "그 뒤에 접수된 신청은 받을 수 없습니다.",
         )
     return FailedRule(
         code=f"{WINDOW_RULE}.closed",

@@ -11,23 +11,25 @@ from services.recruitment.domain import Call, CallStatus, IllegalTransition
 from shared.clock import SEOUL
 from tests.recruitment.unit.builders import make_call
 
+NOW = datetime(2025, 5, 20, 10, 0, tzinfo=SEOUL)
+
 
 def test_a_call_goes_through_its_lifecycle_in_order() -> None:
     call = make_call(status="draft")
     call = call.open()
     assert call.status is CallStatus.OPEN
-    assert call.close().mark_selected().publish().status is CallStatus.PUBLISHED
+    assert call.close(NOW).mark_selected().publish().status is CallStatus.PUBLISHED
 
 
 @pytest.mark.parametrize(
     ("status", "step"),
     [
-        ("draft", Call.close),
+        ("draft", lambda call: call.close(NOW)),
         ("draft", Call.publish),
         ("open", Call.mark_selected),
         ("open", Call.open),
         ("closed", Call.open),
-        ("selected", Call.close),
+        ("selected", lambda call: call.close(NOW)),
         ("published", Call.open),
         ("published", Call.publish),
     ],
@@ -50,7 +52,7 @@ def test_illegal_transitions_are_refused(status: str, step: Callable[[Call], Cal
 
 def test_the_refusal_says_what_may_come_next() -> None:
     with pytest.raises(IllegalTransition, match="it can only become 'open'"):
-        make_call(status="draft").close()
+        make_call(status="draft").close(NOW)
     with pytest.raises(IllegalTransition, match="that is final"):
         make_call(status="published").open()
 

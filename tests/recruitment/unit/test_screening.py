@@ -1,6 +1,6 @@
 """The screening engine: all rules evaluated, checked codes recorded, score and priority grounds."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -79,6 +79,47 @@ def test_the_window_sentence_names_the_window() -> None:
     assert failure.message == (
         "모집 기간(2025-05-07 09:00 ~ 2025-05-16 18:00)이 지난 뒤 접수된 신청은 받을 수 없습니다."
     )
+
+
+@pytest.mark.parametrize(
+    ("submitted_at", "codes"),
+    [
+        (datetime(2025, 5, 12, 12, 0, tzinfo=SEOUL), []),
+        (datetime(2025, 5, 12, 12, 0, 1, tzinfo=SEOUL), ["application_window.closed"]),
+        (datetime(2025, 5, 16, 17, 0, tzinfo=SEOUL), ["application_window.closed"]),
+    ],
+    ids=[
+        "submitted the moment the operator closed is taken",
+        "a second after an early close is refused",
+        "inside the announced window but after the early close is refused",
+    ],
+)
+def test_a_call_closed_early_takes_nothing_submitted_after(
+    submitted_at: datetime, codes: list[str]
+) -> None:
+    call = make_call(status="open").close(datetime(2025, 5, 12, 12, 0, tzinfo=SEOUL))
+    screening = screen_application(call, make_application(submitted_at=submitted_at))
+    assert [f.code for f in screening.failed_rules] == codes
+
+
+def test_the_early_close_sentence_names_when_the_call_closed() -> None:
+    call = make_call(status="open").close(datetime(2025, 5, 12, 3, 0, tzinfo=UTC))
+    late = make_application(submitted_at=datetime(2025, 5, 13, 9, 0, tzinfo=SEOUL))
+    [failure] = screen_application(call, late).failed_rules
+    assert failure.message == (
+        "모집이 2025-05-12 12:00에 조기 마감되어 그 뒤에 접수된 신청은 받을 수 없습니다."
+    )
+
+
+def test_closing_after_the_window_changes_nothing_for_what_was_on_time() -> None:
+    call = make_call(status="open").close(datetime(2025, 5, 20, 9, 0, tzinfo=SEOUL))
+    on_time = make_application(submitted_at=datetime(2025, 5, 16, 18, 0, tzinfo=SEOUL))
+    assert screen_application(call, on_time).eligible
+
+
+def test_only_a_closed_call_records_when_it_closed() -> None:
+    with pytest.raises(ValueError, match="only a closed call has closed_at"):
+        make_call(status="open", closed_at="2025-05-12T12:00:00+09:00")
 
 
 def test_a_training_call_speaks_of_the_course_start() -> None:
