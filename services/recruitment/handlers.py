@@ -359,9 +359,12 @@ def operator_routes(handlers: RecruitmentHandlers) -> APIRouter:
 
     @router.get("/calls/{call_id}/selection-runs")
     async def selection_runs(call_id: str) -> list[dict[str, Any]]:
-        """Audit: every selection run with its method, seed, counts and times."""
+        """Audit: every selection run with its method, seed, counts and times. Only the run
+        that moved the call to 'selected' is `counted`; one that lost a race with another
+        operator's, or was cut short by a crash, stays listed for the record."""
         await existing_call(call_id)
-        return await store.runs(call_id)
+        counted = await store.selection_run_id(call_id)
+        return [run | {"counted": run["run_id"] == counted} for run in await store.runs(call_id)]
 
     @router.get("/calls/{call_id}/selection-runs/{run_id}/replay")
     async def replay(call_id: str, run_id: str) -> dict[str, Any]:
