@@ -6,11 +6,13 @@ integration"` needs neither Java nor Go.
 """
 
 import asyncio
+import inspect
+import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +100,29 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             component.stop()
 
 
+class MovableClock:
+    """Seoul time that runs at real speed from `start` and that a test can move forward.
+
+    Time passes (leases run out, retries become due) while the test can put the service at
+    22:30 and later at 08:00 the next morning: `create_app(settings, clock=MovableClock(...))`.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("the clock needs a timezone-aware start")
+        self._start = start
+        self._started = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._started)
+
+    def move_to(self, moment: datetime) -> None:
+        """Continue from `moment`; only forward, as a real clock would."""
+        if moment < self():
+            raise ValueError(f"the clock only moves forward: {moment} is before {self()}")
+        self._start, self._started = moment, time.monotonic()
+
+
 def daytime_clock(hour: int = 12) -> Callable[[], datetime]:
     """Real time, moved to `hour` o'clock in Seoul today: time passes (retries become due) but
     quiet hours never hold a test's messages back, whenever CI runs."""
@@ -107,15 +132,21 @@ def daytime_clock(hour: int = 12) -> Callable[[], datetime]:
 
 
 async def wait_for(probe: Callable[[], Any], *, within: float = 60.0, settle: float = 0.0) -> Any:
-    """Poll `probe` until it returns something truthy (then wait `settle` s and probe again)."""
+    """Poll `probe` until it returns something truthy (then wait `settle` s and probe again).
+    `probe` may be a coroutine function (a database query)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
-    while True:
+
+    async def ask() -> Any:
         result = probe()
+        return await result if inspect.isawaitable(result) else result
+
+    while True:
+        result = await ask()
         if result:
             if settle:
                 await asyncio.sleep(settle)
-                result = probe()
+                result = await ask()
             return result
         if loop.time() > deadline:
             return result
@@ -141,6 +172,20 @@ async def publish(bootstrap_servers: str, topic: str, value: bytes, key: str | N
     await producer.start()
     try:
         await producer.send_and_wait(topic, value, key=key.encode() if key else None)
+    finally:
+        await producer.stop()
+
+
+async def publish_many(
+    bootstrap_servers: str, topic: str, messages: Iterable[tuple[str, bytes]]
+) -> None:
+    """Publish (key, value) pairs with one producer, in order per key: a burst, as fast as the
+    broker takes it."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, value, key=key.encode()) for key, value in messages]
+        await asyncio.gather(*sent)
     finally:
         await producer.stop()
 
@@ -189,3 +234,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def as_environment(settings: Mapping[str, Any]) -> dict[str, str]:
+    """Settings as the environment variables of a service process (QUIET_HOURS_END=08:00)."""
+    return {name.upper(): str(value) for name, value in settings.items()}

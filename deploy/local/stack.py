@@ -473,6 +473,18 @@ class ManagedProcess:
         if self.pid_file is not None:
             self.pid_file.unlink(missing_ok=True)
 
+    def kill(self) -> None:
+        """SIGKILL the group at once and reap it: a crash, with no chance to clean up (tests
+        of crash safety). `start` may be called again afterwards."""
+        proc = self._proc
+        if proc is None:
+            return
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 5
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def log_tail(self, lines: int = 40) -> str:
         return _tail_file(self.log_file, lines)
 

@@ -44,6 +44,10 @@ class NotifySettings(ServiceSettings):
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 600.0
     retry_max_attempts: int = 8
+    # Per provider: this many transient failures in a row open the breaker for the cool-down.
+    breaker_failure_threshold: int = 5
+    breaker_cool_down_seconds: float = 30.0
+    # Equal start and end: no quiet hours (QUIET_HOURS_START=00:00 QUIET_HOURS_END=00:00).
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(8, 0)
 
@@ -62,7 +66,9 @@ def create_app(settings: NotifySettings | None = None, clock: Clock = now_kst) -
     library = TemplateLibrary()  # compiles every template now: a broken one stops start-up
     metrics = NotifyMetrics(runtime.registry)
     quiet_hours = QuietHours(start=settings.quiet_hours_start, end=settings.quiet_hours_end)
-    handlers = NotifyHandlers(store, library, quiet_hours, metrics, clock)
+    handlers = NotifyHandlers(
+        store, library, quiet_hours, metrics, clock, on_due=lambda: delivery.wake()
+    )
 
     runtime.subscribe(
         Topic.APPLICATION_SUBMITTED,
@@ -94,6 +100,8 @@ def create_app(settings: NotifySettings | None = None, clock: Clock = now_kst) -
         ),
         sms_rate=settings.sms_rate_per_second,
         email_rate=settings.email_rate_per_second,
+        breaker_failure_threshold=settings.breaker_failure_threshold,
+        breaker_cool_down_seconds=settings.breaker_cool_down_seconds,
     )
 
     async def dead_letter(body: bytes, topic: str, headers: dict[str, str]) -> Any:

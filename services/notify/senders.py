@@ -2,8 +2,13 @@
 
 Each sender returns a `DeliveryOutcome` rather than raising, so the delivery loop decides
 retries from data: 2xx delivered, 429/5xx/timeouts try again, other 4xx never.
+
+Each also takes `accepted`, awaited the moment the provider has taken the message and before
+anything else happens (for SMTP, before QUIT): the caller records the delivery there, so that
+the time in which a crash makes it send the message again is as short as it can be.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -13,6 +18,11 @@ import aiosmtplib
 import httpx
 
 Outcome = Literal["delivered", "transient", "permanent"]
+Accepted = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,7 @@ class SmsGateway:
             headers={"Authorization": f"Bearer {token}"} if token else {},
         )
 
-    async def send(self, sms: SmsMessage) -> DeliveryOutcome:
+    async def send(self, sms: SmsMessage, accepted: Accepted = _nothing) -> DeliveryOutcome:
         body: dict[str, str] = {
             "message_id": sms.message_id,
             "to": sms.to,
@@ -64,6 +74,7 @@ class SmsGateway:
             return DeliveryOutcome("transient", type(error).__name__)
         status = response.status_code
         if 200 <= status < 300:
+            await accepted()
             return DeliveryOutcome("delivered")
         if status == 429 or status >= 500:
             return DeliveryOutcome("transient", f"HTTP {status}")
@@ -90,7 +101,7 @@ class SmtpSender:
         self._starttls = starttls
         self._timeout = timeout_seconds
 
-    async def send(self, mail: EmailContent) -> DeliveryOutcome:
+    async def send(self, mail: EmailContent, accepted: Accepted = _nothing) -> DeliveryOutcome:
         message = EmailMessage()
         message["From"] = self._sender
         message["To"] = mail.to
@@ -99,22 +110,30 @@ class SmtpSender:
         message["Date"] = formatdate(localtime=False)
         message.set_content(mail.text, charset="utf-8")
         message.add_alternative(mail.html, subtype="html", charset="utf-8")
+        client = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            username=self._username or None,
+            password=self._password or None,
+            start_tls=self._starttls,
+            timeout=self._timeout,
+        )
+        taken = False
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=self._host,
-                port=self._port,
-                username=self._username or None,
-                password=self._password or None,
-                start_tls=self._starttls,
-                timeout=self._timeout,
-            )
+            async with client:  # leaving it says QUIT
+                await client.send_message(message)
+                taken = True  # the server answered 250 to the end of the data: it has it
+                await accepted()
         except aiosmtplib.SMTPRecipientsRefused as error:
             return DeliveryOutcome("permanent", f"recipient refused: {len(error.recipients)}")
         except aiosmtplib.SMTPResponseException as error:
+            if taken:
+                return DeliveryOutcome("delivered")
             # SMTP says it itself: 4xx is "try again later", 5xx is final.
             kind: Outcome = "transient" if 400 <= error.code < 500 else "permanent"
             return DeliveryOutcome(kind, f"SMTP {error.code}")
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            if taken:  # the connection broke after the server took the message
+                return DeliveryOutcome("delivered")
             return DeliveryOutcome("transient", type(error).__name__)
         return DeliveryOutcome("delivered")

@@ -6,13 +6,14 @@ citizen hears about each step once per channel.
 """
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from random import Random
 
 from services.notify.domain.catalog import Template
-from services.notify.domain.channels import Channel, plan_channels
+from services.notify.domain.channels import Channel, email_fallback, plan_channels
 from services.notify.domain.quiet_hours import QuietHours
 from services.notify.domain.retry import RetryPolicy, Verdict
 from shared.contracts.recruitment import ApplicationSubmitted, Consents
@@ -51,6 +52,12 @@ class Recipient:
             applicant.email,
             applicant.consents,
         )
+
+    def reachable(self, undeliverable_phones: Collection[str]) -> "Recipient":
+        """This recipient without a phone number the gateway has refused for good."""
+        if self.phone is None or self.phone not in undeliverable_phones:
+            return self
+        return replace(self, phone=None)
 
     def channels(self) -> list[Channel]:
         return plan_channels(self.consents, self.phone, self.email)
@@ -152,3 +159,31 @@ class Notification:
     def fail(self, error: str, now: datetime) -> None:
         """Give up without an attempt: the message cannot be written (a TemplateError)."""
         self.status, self.finished_at, self.last_error = Status.FAILED, now, error
+
+    def fallback(
+        self,
+        recipient: Recipient,
+        planned: Collection[Channel],
+        template: Template,
+        now: datetime,
+        quiet_hours: QuietHours,
+    ) -> "Notification | None":
+        """The e-mail that tells the citizen instead, once this SMS failed for good; None
+        when there is none to send (see `email_fallback`: consent, an address, and no e-mail
+        planned for the event already). `recipient` is the citizen as known now, which may
+        differ from when the SMS was planned (a later application gave an e-mail address).
+        Its id is the one an e-mail planned for the event would have had: never two."""
+        if self.status is not Status.FAILED:
+            return None
+        channel = email_fallback(self.channel, recipient.consents, recipient.email, planned)
+        if channel is None:
+            return None
+        return Notification.plan(
+            source_event_id=self.source_event_id,
+            source_event_type=self.source_event_type,
+            recipient=recipient,
+            channel=channel,
+            template=template,
+            now=now,
+            quiet_hours=quiet_hours,
+        )

@@ -192,3 +192,90 @@ def test_a_recipient_without_the_channels_contact_cannot_be_planned() -> None:
 
     with pytest.raises(ValueError, match="no email contact"):
         no_email.address("email")
+
+
+def failed_for_good(recipient: Recipient = HONG) -> Notification:
+    sms = Notification.plan(
+        source_event_id=EVENT_ID,
+        source_event_type="recruitment.application.submitted",
+        recipient=recipient,
+        channel="sms",
+        template=template("application_received"),
+        now=NOON,
+        quiet_hours=QUIET,
+    )
+    sms.record_attempt(
+        Verdict.PERMANENT,
+        NOON,
+        error="HTTP 400",
+        retry_policy=POLICY,
+        quiet_hours=QUIET,
+        rng=Random(0),
+    )
+    return sms
+
+
+def test_an_sms_failed_for_good_falls_back_to_the_email_the_event_would_have_had() -> None:
+    later = NOON + timedelta(minutes=5)
+
+    email = failed_for_good().fallback(
+        HONG, ["sms"], template("application_received"), later, QUIET
+    )
+
+    assert email is not None
+    assert email.notification_id == notification_id(EVENT_ID, "email")
+    assert (email.channel, email.recipient, email.template) == (
+        "email",
+        "hong@example.com",
+        "application_received",
+    )
+    assert email.due_at == later
+    assert email.status is Status.PENDING
+
+
+def test_the_fallback_email_respects_quiet_hours() -> None:
+    night = datetime(2025, 5, 12, 23, 0, tzinfo=SEOUL)
+
+    email = failed_for_good().fallback(
+        HONG, ["sms"], template("application_received"), night, QUIET
+    )
+
+    assert email is not None
+    assert email.due_at == datetime(2025, 5, 13, 8, 0, tzinfo=SEOUL)
+
+
+def test_no_fallback_while_the_sms_may_still_go_out_or_went_out() -> None:
+    pending = planned()
+    sent = planned()
+    sent.record_attempt(
+        Verdict.DELIVERED, NOON, retry_policy=POLICY, quiet_hours=QUIET, rng=Random(0)
+    )
+
+    for sms in (pending, sent):
+        assert sms.fallback(HONG, ["sms"], template("application_received"), NOON, QUIET) is None
+
+
+def test_no_fallback_when_an_email_was_planned_for_the_event_or_is_not_allowed() -> None:
+    sms_only = Recipient(
+        "P-7F3A21", "홍길동", "01012345678", "hong@example.com", Consents(sms=True, email=False)
+    )
+    no_address = Recipient(
+        "P-7F3A21", "홍길동", "01012345678", None, Consents(sms=True, email=True)
+    )
+    name = template("application_received")
+
+    assert failed_for_good().fallback(HONG, ["sms", "email"], name, NOON, QUIET) is None
+    assert failed_for_good(sms_only).fallback(sms_only, ["sms"], name, NOON, QUIET) is None
+    assert failed_for_good().fallback(no_address, ["sms"], name, NOON, QUIET) is None
+
+
+def test_a_number_refused_for_good_is_not_used_again_but_a_new_number_is() -> None:
+    refused = HONG.reachable(["01012345678"])
+    moved = Recipient(
+        "P-7F3A21", "홍길동", "01099998888", "hong@example.com", Consents(sms=True, email=True)
+    ).reachable(["01012345678"])
+
+    assert refused.phone is None
+    assert refused.channels() == ["email"]
+    assert moved.channels() == ["sms", "email"]
+    assert HONG.reachable([]) is HONG
