@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from services.placement.app import PlacementSettings, create_app
+from shared.inbox import Inbox
+from shared.mongo import make_mongo_client
 from shared.topics import Topic, dead_letter_topic
 from tests.conftest import Stack, collect, publish, running
 
@@ -175,3 +177,26 @@ async def test_a_service_without_its_dependencies_stays_up_and_says_why_once(
     assert ready.json()["mongodb"] is False
     lines = [r for r in caplog.records if "not reachable" in r.getMessage()]
     assert len(lines) == 1
+
+
+async def test_the_inbox_skips_a_finished_event_and_takes_over_one_a_crash_left(
+    stack: Stack,
+) -> None:
+    """A claim that never completed (the handler died) is claimed again on redelivery; once
+    completed (even twice, by a taken-over claim), the event is skipped for good."""
+    client = make_mongo_client(stack.mongodb_uri)
+    try:
+        inbox = Inbox(client[f"test_inbox_{uuid.uuid4().hex[:8]}"])
+        finished, crashed = str(uuid.uuid4()), str(uuid.uuid4())
+
+        assert await inbox.claim(finished, "t") is True
+        await inbox.complete(finished)
+        assert await inbox.claim(crashed, "t") is True  # ... and the handler dies here
+
+        assert await inbox.claim(finished, "t") is False
+        assert await inbox.claim(crashed, "t") is True
+        await inbox.complete(crashed)
+        await inbox.complete(crashed)
+        assert await inbox.claim(crashed, "t") is False
+    finally:
+        await client.close()
