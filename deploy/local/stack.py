@@ -639,7 +639,7 @@ class Kafka(ManagedProcess):
         )
         if (log_dirs / "meta.properties").is_file():
             return  # formatted before: keep the cluster and its data
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        cluster_id = kafka_cluster_id()
         with self.log_file.open("ab") as log:
             result = subprocess.run(
                 self._java(
@@ -676,6 +676,15 @@ class Kafka(ManagedProcess):
         except Exception:
             return False
         return bool(cluster.get("brokers"))
+
+
+def kafka_cluster_id() -> str:
+    """A random cluster id as Kafka writes them: 16 bytes in URL-safe base64, never starting
+    with "-" (the storage tool would read one as an option, as Kafka's own Uuid avoids)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 async def _describe_cluster(bootstrap_servers: str) -> dict[str, Any]:

@@ -354,3 +354,10 @@ def test_up_status_and_down_leave_no_process_behind(tmp_path: Path) -> None:
     assert not any(alive(pid) for pid in pids.values())
     assert list(run.glob("*.pid")) == []
     assert "nothing was running" in run_stack("down", env).stdout
+
+
+def test_a_kafka_cluster_id_never_reads_as_an_option() -> None:
+    # One in 64 urlsafe-base64 ids starts with "-": kafka-storage then failed to format.
+    ids = [local.kafka_cluster_id() for _ in range(2000)]
+    assert not any(cluster_id.startswith("-") for cluster_id in ids)
+    assert all(len(cluster_id) == 22 for cluster_id in ids)
