@@ -8,7 +8,7 @@ import asyncio
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, status
@@ -59,6 +59,8 @@ PRODUCER = "recruitment"
 Clock = Callable[[], datetime]
 # Decisions are published this many at a time: enough to keep the producer's batches full.
 PUBLISH_CONCURRENCY = 200
+# A selection takes seconds; one reserved longer ago than this was cut short by a crash.
+SELECTION_STALE_AFTER = timedelta(minutes=10)
 
 
 class RecruitmentPublishers:
@@ -118,11 +120,16 @@ class RecruitmentHandlers:
     async def run_selection(self, call: Call, seed: int | None) -> dict[str, Any]:
         if call.selection_method is SelectionMethod.LOTTERY and seed is None:
             seed = secrets.randbits(63)  # recorded with the run, so the draw can be replayed
-        screenings = await self.store.screenings_for_selection(call.id)
-        result = select_applicants(call, screenings, seed)
-        run_id = str(uuid.uuid4())
-        await self.store.record_run(run_id, result, self.clock())
-        await self.store.replace_call(call.mark_selected(), CallStatus.CLOSED, run_id)
+        if not await self.store.start_selection(call.id, self.clock(), SELECTION_STALE_AFTER):
+            raise StaleCall(call.id)
+        try:
+            screenings = await self.store.screenings_for_selection(call.id)
+            result = select_applicants(call, screenings, seed)
+            run_id = str(uuid.uuid4())
+            await self.store.record_run(run_id, result, self.clock())
+            await self.store.replace_call(call.mark_selected(), CallStatus.CLOSED, run_id)
+        finally:
+            await self.store.end_selection(call.id)
         run = await self.store.run(run_id)
         assert run is not None
         return run

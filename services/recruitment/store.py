@@ -9,7 +9,7 @@
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -78,6 +78,7 @@ class RecruitmentStore:
         self._applications = db["applications"]
         self._runs = db["selection_runs"]
         self._decisions = db["decisions"]
+        self._selections_under_way = db["selections_under_way"]
 
     async def create_indexes(self) -> None:
         await self._applications.create_index([("active_key", ASCENDING)], unique=True)
@@ -232,6 +233,27 @@ class RecruitmentStore:
         return counts
 
     # -- selection -----------------------------------------------------------------------
+    async def start_selection(self, call_id: str, at: datetime, stale_after: timedelta) -> bool:
+        """Reserve the call's selection, or False if another one is under way.
+
+        An insert decides, not the compare-and-set on the call's status alone: FerretDB does
+        not apply a filtered update atomically, and two operators' runs both got through. A
+        reservation left by a crash is taken over once it is `stale_after` old (two takers
+        may both delete it; only one insert succeeds)."""
+        for _ in range(2):
+            try:
+                await self._selections_under_way.insert_one({"_id": call_id, "started_at": at})
+            except DuplicateKeyError:
+                await self._selections_under_way.delete_one(
+                    {"_id": call_id, "started_at": {"$lte": at - stale_after}}
+                )
+                continue
+            return True
+        return False
+
+    async def end_selection(self, call_id: str) -> None:
+        await self._selections_under_way.delete_one({"_id": call_id})
+
     async def record_run(self, run_id: str, result: SelectionResult, ran_at: datetime) -> None:
         await self._runs.insert_one(
             {
