@@ -30,12 +30,15 @@ HONG = Recipient(
 
 
 def planned(
-    channel: Channel = "sms", template_name: str = "application_received", now: datetime = NOON
+    channel: Channel = "sms",
+    template_name: str = "application_received",
+    now: datetime = NOON,
+    recipient: Recipient = HONG,
 ) -> Notification:
     return Notification.plan(
         source_event_id=EVENT_ID,
         source_event_type="recruitment.application.submitted",
-        recipient=HONG,
+        recipient=recipient,
         channel=channel,
         template=template(template_name),
         now=now,
@@ -195,15 +198,7 @@ def test_a_recipient_without_the_channels_contact_cannot_be_planned() -> None:
 
 
 def failed_for_good(recipient: Recipient = HONG) -> Notification:
-    sms = Notification.plan(
-        source_event_id=EVENT_ID,
-        source_event_type="recruitment.application.submitted",
-        recipient=recipient,
-        channel="sms",
-        template=template("application_received"),
-        now=NOON,
-        quiet_hours=QUIET,
-    )
+    sms = planned(recipient=recipient)
     sms.record_attempt(
         Verdict.PERMANENT,
         NOON,
