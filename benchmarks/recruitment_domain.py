@@ -52,7 +52,7 @@ CALL = Call.model_validate(
                 "kind": "age",
                 "min": 18,
                 "max": 64,
-                "veteran_extension": {"assumed_service_months": 18},
+                "veteran_extension": {"extends_by": "service_period", "cap_months": 36},
             },
             {"kind": "residency", "sido": "서울특별시"},
             {"kind": "employment_status", "allowed": ["unemployed", "self_employed"]},

@@ -1,23 +1,25 @@
 """Idempotent consumption: each event_id is processed to completion at most once per service.
 
 The unique `_id` of the inbox collection does the guarding (no read-then-write race): a claim is
-an insert, and only one insert of an event_id can succeed. A claim left by a crash mid-handler is
-taken over on redelivery, which is safe because handlers write with idempotent upserts and
-publish with event ids derived from the event they handle.
+an insert, and only one insert of an event_id can succeed. A whole batch is claimed with one
+unordered bulk insert. A claim left by a crash mid-batch is taken over on redelivery, which is
+safe because handlers write idempotently and publish with event ids derived from the event
+they handle.
 
 A finished event is recorded by a second insert, into `inbox_done`, not by updating its claim:
-FerretDB 1.24 on SQLite answers an update or a find, even by `_id`, by reading the whole
-collection, while an insert is checked against the unique index alone. So the cost of handling
-an event does not grow with every event handled before; only a redelivered one pays a lookup.
+FerretDB 1.24 answers an update or a find, even by `_id`, by reading the whole collection,
+while an insert is checked against the unique index alone (docs/decisions/0003). So the cost of
+a batch does not grow with every event handled before; only redelivered events pay a lookup,
+one per batch.
 """
 
-import contextlib
+from collections.abc import Sequence
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from shared.clock import now_kst
+from shared.mongo import insert_new
 
 
 class Inbox:
@@ -25,17 +27,21 @@ class Inbox:
         self._claims = db["inbox"]
         self._done = db["inbox_done"]
 
-    async def claim(self, event_id: str, topic: str) -> bool:
-        """True if this event should be processed now; False if it already was."""
-        try:
-            await self._claims.insert_one(
-                {"_id": event_id, "topic": topic, "claimed_at": now_kst()}
-            )
-        except DuplicateKeyError:
-            return await self._done.find_one({"_id": event_id}, {"_id": 1}) is None
-        return True
+    async def claim(self, event_ids: Sequence[str], topic: str) -> set[str]:
+        """The ids among `event_ids` to process now: all but those already processed."""
+        at = now_kst()
+        taken = await insert_new(
+            self._claims, [{"_id": id_, "topic": topic, "claimed_at": at} for id_ in event_ids]
+        )
+        seen_before = [id_ for id_ in event_ids if id_ not in taken]
+        if not seen_before:
+            return taken
+        # Claimed before: finished, or cut short by a crash (then processed again).
+        cursor = self._done.find({"_id": {"$in": seen_before}}, {"_id": 1})
+        done = {doc["_id"] async for doc in cursor}
+        return taken | {id_ for id_ in seen_before if id_ not in done}
 
-    async def complete(self, event_id: str, at: datetime | None = None) -> None:
+    async def complete(self, event_ids: Sequence[str], at: datetime | None = None) -> None:
         # A claim taken over after a crash may complete a second time: once is recorded.
-        with contextlib.suppress(DuplicateKeyError):
-            await self._done.insert_one({"_id": event_id, "done_at": at or now_kst()})
+        at = at or now_kst()
+        await insert_new(self._done, [{"_id": id_, "done_at": at} for id_ in event_ids])

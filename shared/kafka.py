@@ -1,21 +1,36 @@
-"""Kafka wiring shared by every service: the broker, dead letters, idempotent subscribers."""
+"""Kafka wiring shared by every service: the broker, typed publishers, batched idempotent
+subscribers and the dead-letter rule.
+
+A subscriber takes what the consumer has fetched, up to `max_records` at a time, and per batch:
+decodes and validates each message (a bad one goes to `<topic>.dlq` alone, the rest go on),
+drops duplicates within the batch and, with one bulk insert into the inbox, those processed
+before, hands the handler only the new events in the order they came (per key, the partition's
+order), and records them as done. FastStream commits the batch's offsets once, after all of that
+succeeded; when anything fails, the whole batch is delivered again, and the inbox and the
+handlers' idempotent writes make that harmless (docs/decisions/0002, 0003).
+"""
+
+from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord
-from faststream import AckPolicy, BaseMiddleware, ContextRepo
+from faststream import AckPolicy, Context
 from faststream.kafka import KafkaBroker
+from faststream.kafka.message import KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.kafka.publisher.usecase import DefaultPublisher
 from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SkipValidation, ValidationError
 
+from shared.clock import now_kst
 from shared.dependencies import keep_trying
 from shared.envelope import Envelope, ForbiddenDataError, redact_forbidden_data
 from shared.inbox import Inbox
@@ -26,10 +41,10 @@ from shared.topics import dead_letter_topic
 log = logging.getLogger(__name__)
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
-EventHandler = Callable[[Envelope[Any]], Awaitable[None]]
+BatchHandler = Callable[[list[Envelope[PayloadT]]], Awaitable[None]]
 
-# Seconds a handler waits before its message is redelivered after an infrastructure error,
-# so that a database outage does not turn into a hot loop.
+# Seconds before a batch whose handling failed (database down, say) is delivered again, so
+# that an outage does not turn into a hot loop.
 REDELIVERY_DELAY = 1.0
 
 
@@ -37,94 +52,42 @@ class InvalidEvent(ValueError):
     """An event that decodes and validates but does not belong on its topic."""
 
 
-async def decode_json(message: StreamMessage[Any]) -> Any:
-    """Partner systems publish plain JSON without FastStream's content-type header."""
-    return json.loads(message.body)
-
-
 def _field_path(loc: tuple[int | str, ...]) -> str:
-    # FastStream validates the envelope as the handler's `event` argument: drop that name.
-    parts = [str(p) for p in loc if p != "event"]
-    return ".".join(parts) or "<envelope>"
+    return ".".join(str(p) for p in loc) or "<envelope>"
 
 
 def describe_error(error: Exception) -> tuple[str, str]:
     """(reason, readable error) without echoing the input, which may hold personal data."""
     if isinstance(error, ValidationError):
+        problems = error.errors(include_input=False, include_url=False)
+        if any(p["type"] in ("json_invalid", "json_type") for p in problems):
+            return "not_json", "; ".join(p["msg"] for p in problems)
         forbidden = any(
             isinstance(e.get("ctx", {}).get("error"), ForbiddenDataError) for e in error.errors()
         )
-        details = "; ".join(
-            f"{_field_path(e['loc'])}: {e['msg']}"
-            for e in error.errors(include_input=False, include_url=False)
-        )
+        details = "; ".join(f"{_field_path(p['loc'])}: {p['msg']}" for p in problems)
         return ("forbidden_data" if forbidden else "schema_invalid"), details
     if isinstance(error, InvalidEvent):
         return "wrong_topic", str(error)
     return "not_json", f"{type(error).__name__}: {error}"
 
 
-class DeadLetterMiddleware(BaseMiddleware):
-    """Bad input never stops a partition and is never dropped silently.
-
-    The original bytes go to `<topic>.dlq` unchanged (a resident registration number is masked
-    digit for digit first: the platform never stores one), with the reason and the source
-    topic/partition/offset in headers, as Kafka Connect's dead-letter queues do.
-    """
-
-    def __init__(self, msg: Any, /, *, context: ContextRepo, metrics: EventMetrics) -> None:
-        super().__init__(msg, context=context)
-        self.metrics = metrics
-
-    async def consume_scope(self, call_next: Callable[..., Any], msg: StreamMessage[Any]) -> Any:
-        try:
-            return await call_next(msg)
-        except (ValueError, UnicodeDecodeError) as error:  # JSON, pydantic and InvalidEvent
-            record: ConsumerRecord[Any, Any] = msg.raw_message
-            reason, detail = describe_error(error)
-            body = msg.body if reason != "forbidden_data" else redact_forbidden_data(msg.body)
-            broker: KafkaBroker = self.context.get("broker")
-            await broker.publish(
-                body,
-                dead_letter_topic(record.topic),
-                key=record.key,
-                headers={
-                    "dlq.reason": reason,
-                    "dlq.error": detail[:2000],
-                    "dlq.source.topic": record.topic,
-                    "dlq.source.partition": str(record.partition),
-                    "dlq.source.offset": str(record.offset),
-                },
-            )
-            self.metrics.dead_lettered.labels(record.topic, reason).inc()
-            log.warning(
-                "invalid message sent to the dead-letter topic",
-                extra={
-                    "topic": record.topic,
-                    "partition": record.partition,
-                    "offset": record.offset,
-                    "reason": reason,
-                    "error": detail[:500],
-                },
-            )
-            return None
-
-
 def make_broker(
-    bootstrap_servers: str, *, service: str, registry: CollectorRegistry, metrics: EventMetrics
+    bootstrap_servers: str, *, service: str, registry: CollectorRegistry
 ) -> KafkaBroker:
-    def dead_letters(msg: Any, /, *, context: ContextRepo) -> DeadLetterMiddleware:
-        return DeadLetterMiddleware(msg, context=context, metrics=metrics)
-
     return KafkaBroker(
         bootstrap_servers,
         client_id=f"ilteo-{service}",
         # Nothing a citizen is told may be lost in a broker failover, or written twice by a retry.
         acks="all",
         enable_idempotence=True,
-        decoder=decode_json,
-        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=service), dead_letters],
+        # A few ms of lingering fills the producer's batches when a handler publishes hundreds.
+        linger_ms=5,
+        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=service)],
         logger=logging.getLogger(f"ilteo.{service}.kafka"),
+        # FastStream's "Received"/"Processed" lines describe a whole batch, which has no one
+        # correlation id: the kit's own lines name the events (see `subscribe`).
+        log_level=logging.DEBUG,
     )
 
 
@@ -147,28 +110,204 @@ async def start_broker(broker: KafkaBroker, bootstrap_servers: str, retry_second
     )
 
 
-class EventPublisher:
-    """Publishes one kind of event on its topic, keyed by the aggregate id."""
+# -- publishing ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outgoing(Generic[PayloadT]):
+    """An event to publish: its payload, its Kafka key (the aggregate id) and its lineage.
 
-    def __init__(self, publisher: DefaultPublisher, topic: str) -> None:
+    `event_id` is derived from what caused the event (`derive_event_id`), so that publishing
+    again after a crash repeats the same event, which consumers drop."""
+
+    data: PayloadT
+    key: str
+    event_id: str
+    correlation_id: str
+    causation_id: str | None = None
+
+    @classmethod
+    def caused_by(
+        cls, cause: Envelope[Any], data: PayloadT, *, key: str, event_id: str
+    ) -> Outgoing[PayloadT]:
+        return cls(data, key, event_id, cause.correlation_id, cause.event_id)
+
+
+class EventPublisher(Generic[PayloadT]):
+    """Publishes one kind of event on its topic: fills in the envelope (type, producer, time)
+    and waits until Kafka has every event of a call, sent together."""
+
+    def __init__(self, publisher: DefaultPublisher, topic: str, producer: str) -> None:
         self._publisher = publisher
         self.topic = topic
+        self.producer = producer
 
-    async def publish(self, event: Envelope[Any], key: str) -> None:
-        await self._publisher.publish(
-            event.model_dump_json().encode(),
-            key=key.encode(),
-            headers={"content-type": "application/json"},
+    def envelope(self, event: Outgoing[PayloadT], at: datetime) -> Envelope[PayloadT]:
+        return Envelope[PayloadT](
+            event_id=event.event_id,
+            event_type=self.topic,
+            occurred_at=at,
+            producer=self.producer,
+            correlation_id=event.correlation_id,
+            causation_id=event.causation_id,
+            data=event.data,
         )
+
+    async def publish(self, *events: Outgoing[PayloadT]) -> None:
+        at = now_kst()
+        sent = [
+            await self._publisher.publish(
+                self.envelope(event, at).model_dump_json().encode(),
+                key=event.key.encode(),
+                headers={"content-type": "application/json"},
+                correlation_id=event.correlation_id,
+                no_confirm=True,
+            )
+            for event in events
+        ]
+        await asyncio.gather(*sent)
 
 
 def publisher_for(
-    broker: KafkaBroker, topic: str, payload: type[BaseModel], description: str
-) -> EventPublisher:
+    broker: KafkaBroker, topic: str, payload: type[PayloadT], *, producer: str, description: str
+) -> EventPublisher[PayloadT]:
     return EventPublisher(
         broker.publisher(topic, schema=Envelope[payload], description=description),  # type: ignore[valid-type]
         topic,
+        producer,
     )
+
+
+# -- consuming -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rejected:
+    record: ConsumerRecord[bytes, bytes]
+    error: Exception
+
+
+class BatchConsumer(Generic[PayloadT]):
+    """What a subscriber does with one fetched batch; FastStream only delivers and commits."""
+
+    def __init__(
+        self,
+        topic: str,
+        payload: type[PayloadT],
+        handler: BatchHandler[PayloadT],
+        *,
+        group_id: str,
+        broker: KafkaBroker,
+        inbox: Inbox,
+        metrics: EventMetrics,
+    ) -> None:
+        self.topic = topic
+        self.envelope_type: type[Envelope[PayloadT]] = Envelope[payload]  # type: ignore[valid-type]
+        self.handler = handler
+        self.group_id = group_id
+        self.broker = broker
+        self.inbox = inbox
+        self.metrics = metrics
+
+    def decode(self, record: ConsumerRecord[bytes, bytes]) -> Envelope[PayloadT]:
+        event = self.envelope_type.model_validate_json(record.value or b"")
+        if event.event_type != self.topic:
+            raise InvalidEvent(f"event_type {event.event_type!r} does not belong on {self.topic}")
+        return event
+
+    async def consume(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        events: dict[str, Envelope[PayloadT]] = {}  # by event_id, in the order they came
+        rejected: list[Rejected] = []
+        repeated = 0
+        for record in records:
+            try:
+                event = self.decode(record)
+            except ValueError as error:  # JSON, pydantic and InvalidEvent
+                rejected.append(Rejected(record, error))
+                continue
+            if event.event_id in events:
+                repeated += 1
+            else:
+                events[event.event_id] = event
+        fresh = await self.inbox.claim(list(events), self.topic) if events else set()
+        new = [event for id_, event in events.items() if id_ in fresh]
+        duplicates = repeated + len(events) - len(new)
+        if new:
+            try:
+                await self.handler(new)
+            except Exception:
+                log.exception(
+                    "handling a batch failed; it will be delivered again",
+                    extra={"topic": self.topic, "events": len(new)},
+                )
+                await asyncio.sleep(REDELIVERY_DELAY)
+                raise
+        await self.dead_letter(rejected)
+        if new:
+            await self.inbox.complete([event.event_id for event in new])
+        self.metrics.processed.labels(self.topic).inc(len(new))
+        self.metrics.batch_size.labels(self.topic).observe(len(records))
+        if duplicates:
+            self.metrics.duplicates.labels(self.topic).inc(duplicates)
+        for event in new:
+            with correlated(event.correlation_id):
+                log.debug("event handled", extra={"event_id": event.event_id, "topic": self.topic})
+        log.info(
+            "batch handled",
+            extra={
+                "topic": self.topic,
+                "received": len(records),
+                "handled": len(new),
+                "duplicates": duplicates,
+                "dead_lettered": len(rejected),
+            },
+        )
+
+    async def dead_letter(self, rejected: list[Rejected]) -> None:
+        """Bad input never stops a partition and is never dropped silently.
+
+        The original bytes go to `<topic>.dlq` unchanged (a resident registration number is
+        masked digit for digit first: the platform never stores one), with the reason, the
+        source topic/partition/offset and this consumer group in headers, as Kafka Connect's
+        dead-letter queues do. Two services read some topics: the group says which refused it.
+        """
+        sent = []
+        for item in rejected:
+            record = item.record
+            reason, detail = describe_error(item.error)
+            body = record.value or b""
+            if reason == "forbidden_data":
+                body = redact_forbidden_data(body)
+            sent.append(
+                await self.broker.publish(
+                    body,
+                    dead_letter_topic(record.topic),
+                    key=record.key,
+                    headers={
+                        "dlq.reason": reason,
+                        "dlq.error": detail[:2000],
+                        "dlq.source.topic": record.topic,
+                        "dlq.source.partition": str(record.partition),
+                        "dlq.source.offset": str(record.offset),
+                        "dlq.consumer.group": self.group_id,
+                    },
+                    no_confirm=True,
+                )
+            )
+            self.metrics.dead_lettered.labels(record.topic, reason).inc()
+            log.warning(
+                "invalid message sent to the dead-letter topic",
+                extra={
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "reason": reason,
+                    "error": detail[:500],
+                },
+            )
+        await asyncio.gather(*sent)
+
+
+async def _raw_bodies(message: StreamMessage[Any]) -> Any:
+    """The kit decodes and validates each record itself, so that one bad message is dead-
+    lettered alone: FastStream's own decoding would fail the whole batch."""
+    return message.body
 
 
 def subscribe(
@@ -180,50 +319,49 @@ def subscribe(
     inbox: Inbox,
     metrics: EventMetrics,
     description: str,
-) -> Callable[[EventHandler], EventHandler]:
-    """Register `handler` for `topic`: validated, de-duplicated on event_id, acknowledged after.
+    max_records: int,
+) -> Callable[[BatchHandler[PayloadT]], BatchHandler[PayloadT]]:
+    """Register `handler` for `topic`: it gets lists of new, valid events, in order per key."""
 
-    A handler that raises (database down, say) has its message redelivered after a pause;
-    a message that is not a valid event goes to the dead-letter topic instead.
-    """
-    envelope_type = Envelope[payload]  # type: ignore[valid-type]
+    def register(handler: BatchHandler[PayloadT]) -> BatchHandler[PayloadT]:
+        consumer = BatchConsumer(
+            topic,
+            payload,
+            handler,
+            group_id=group_id,
+            broker=broker,
+            inbox=inbox,
+            metrics=metrics,
+        )
 
-    def register(handler: EventHandler) -> EventHandler:
-        async def consume(event: Envelope[Any]) -> None:
-            if event.event_type != topic:
-                raise InvalidEvent(f"event_type {event.event_type!r} does not belong on {topic}")
-            with correlated(event.correlation_id):
-                if not await inbox.claim(event.event_id, topic):
-                    metrics.duplicates.labels(topic).inc()
-                    log.info("duplicate event skipped", extra={"event_id": event.event_id})
-                    return
-                try:
-                    await handler(event)
-                except Exception:
-                    log.exception(
-                        "handler failed; the event will be redelivered",
-                        extra={"event_id": event.event_id, "topic": topic},
-                    )
-                    await asyncio.sleep(REDELIVERY_DELAY)
-                    raise
-                await inbox.complete(event.event_id)
-                metrics.processed.labels(topic).inc()
+        async def consume(events: Any, message: Any) -> None:
+            await consumer.consume(message.raw_message)
 
-        # FastStream validates against the annotation and documents it in AsyncAPI.
+        # The annotation documents the payload in AsyncAPI; validation is the consumer's own.
         consume.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
             [
                 inspect.Parameter(
-                    "event", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=envelope_type
-                )
+                    "events",
+                    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                    annotation=SkipValidation[list[consumer.envelope_type]],  # type: ignore[name-defined]
+                ),
+                inspect.Parameter(
+                    "message",
+                    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                    annotation=Annotated[KafkaMessage, Context("message")],
+                ),
             ],
             return_annotation=None,
         )
         consume.__name__ = handler.__name__
         broker.subscriber(
             topic,
+            batch=True,
+            max_records=max_records,
             group_id=group_id,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
+            decoder=_raw_bodies,
             description=description,
         )(consume)
         return handler

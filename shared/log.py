@@ -39,8 +39,10 @@ class JsonFormatter(logging.Formatter):
             "service": self.service,
             "logger": record.name,
             "msg": record.getMessage(),
-            "correlation_id": correlation_id.get(),
         }
+        # Lines about one event name it; a line about a batch or the service names none.
+        if (correlated_with := correlation_id.get()) is not None:
+            line["correlation_id"] = correlated_with
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_") and key != "color_message":
                 line[key] = value

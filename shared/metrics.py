@@ -1,6 +1,6 @@
 """Prometheus metrics every service has, beside FastStream's own Kafka middleware metrics."""
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 
 class EventMetrics:
@@ -22,4 +22,11 @@ class EventMetrics:
             "Events processed to completion, by topic",
             ["topic"],
             registry=registry,
+        )
+        self.batch_size = Histogram(
+            "ilteo_consumed_batch_size",
+            "Messages per fetched batch, by topic: near 1 when idle, up to the maximum under load",
+            ["topic"],
+            registry=registry,
+            buckets=(1, 5, 25, 100, 250, 500, 1000),
         )

@@ -1,9 +1,11 @@
 """MongoDB access with PyMongo's async API (Motor's successor; see docs/decisions/0001)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo import AsyncMongoClient
-from pymongo.errors import PyMongoError
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from shared.clock import SEOUL
 from shared.dependencies import keep_trying
@@ -34,3 +36,38 @@ async def wait_for_mongo(client: MongoClient, retry_seconds: float) -> None:
         retry_seconds=retry_seconds,
         errors=(PyMongoError,),
     )
+
+
+DUPLICATE_KEY = 11000
+
+
+async def insert_if_absent(
+    collection: AsyncCollection[dict[str, Any]], documents: Sequence[dict[str, Any]]
+) -> list[bool]:
+    """Insert the documents in one unordered bulk insert; for each, whether it went in.
+
+    A document a unique index refuses (its `_id` or another unique key is taken) is not an
+    error but the answer: "only once" is decided by the insert, the one write FerretDB 1.24
+    applies atomically (docs/decisions/0003). Any other write error raises.
+    """
+    if not documents:
+        return []
+    try:
+        await collection.insert_many(documents, ordered=False)
+    except BulkWriteError as error:
+        problems = error.details.get("writeErrors", [])
+        if any(problem.get("code") != DUPLICATE_KEY for problem in problems):
+            raise
+        refused = {problem["index"] for problem in problems}
+        return [index not in refused for index in range(len(documents))]
+    return [True] * len(documents)
+
+
+async def insert_new(
+    collection: AsyncCollection[dict[str, Any]], documents: Sequence[dict[str, Any]]
+) -> set[Any]:
+    """The `_id`s of the documents that went in (see `insert_if_absent`)."""
+    inserted = await insert_if_absent(collection, documents)
+    return {
+        document["_id"] for document, went_in in zip(documents, inserted, strict=True) if went_in
+    }

@@ -5,6 +5,8 @@ it, and asks it for the ASGI app. The runtime serves /healthz, /readyz, /metrics
 docs (/docs) and the AsyncAPI docs (/asyncapi) the same way for every service.
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import logging
@@ -16,14 +18,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.specification import AsyncAPI, get_asyncapi_html
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.envelope import ForbiddenDataError
 from shared.inbox import Inbox
 from shared.kafka import (
-    EventHandler,
+    BatchHandler,
     EventPublisher,
+    PayloadT,
     broker_reachable,
     make_broker,
     publisher_for,
@@ -33,6 +35,7 @@ from shared.kafka import (
 from shared.log import configure_logging
 from shared.metrics import EventMetrics
 from shared.mongo import make_mongo_client, mongo_reachable, wait_for_mongo
+from shared.problems import Problem
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -58,10 +61,7 @@ class ServiceRuntime:
         self.registry = CollectorRegistry()
         self.metrics = EventMetrics(self.registry)
         self.broker = make_broker(
-            settings.kafka_bootstrap_servers,
-            service=name,
-            registry=self.registry,
-            metrics=self.metrics,
+            settings.kafka_bootstrap_servers, service=name, registry=self.registry
         )
         self.mongo = make_mongo_client(settings.mongodb_uri)
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.database_name(name)]
@@ -81,8 +81,9 @@ class ServiceRuntime:
         self._background.append(loop)
 
     def subscribe(
-        self, topic: str, payload: type[BaseModel], description: str
-    ) -> Callable[[EventHandler], EventHandler]:
+        self, topic: str, payload: type[PayloadT], description: str
+    ) -> Callable[[BatchHandler[PayloadT]], BatchHandler[PayloadT]]:
+        """The handler gets batches of new, valid events of `topic` (see shared.kafka)."""
         return subscribe(
             self.broker,
             topic,
@@ -93,10 +94,15 @@ class ServiceRuntime:
             inbox=self.inbox,
             metrics=self.metrics,
             description=description,
+            max_records=self.settings.consumer_max_records,
         )
 
-    def publisher(self, topic: str, payload: type[BaseModel], description: str) -> EventPublisher:
-        return publisher_for(self.broker, topic, payload, description)
+    def publisher(
+        self, topic: str, payload: type[PayloadT], description: str
+    ) -> EventPublisher[PayloadT]:
+        return publisher_for(
+            self.broker, topic, payload, producer=self.name, description=description
+        )
 
     # -- lifecycle -----------------------------------------------------------------------
     async def _connect(self) -> None:
@@ -157,6 +163,13 @@ class ServiceRuntime:
             # Name the field and the problem; never echo the input (it may be personal data).
             problems = [{"field": _field(e), "problem": e["msg"]} for e in error.errors()]
             return JSONResponse(status_code=422, content={"detail": problems})
+
+        @app.exception_handler(Problem)
+        async def problem(_: Request, error: Problem) -> JSONResponse:
+            return JSONResponse(
+                status_code=error.status,
+                content={"detail": [{"field": error.field, "problem": error.problem}]},
+            )
 
         @app.get("/healthz", tags=["operations"])
         async def healthz() -> dict[str, str]:

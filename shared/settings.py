@@ -18,6 +18,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     # How long a start-up waits between attempts to reach Kafka or MongoDB.
     dependency_retry_seconds: float = 2.0
+    # At most this many messages per fetched batch of a subscription (one commit per batch).
+    consumer_max_records: int = 500
 
     def database_name(self, service: str) -> str:
         return self.mongodb_database or f"ilteo_{service}"

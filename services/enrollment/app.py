@@ -2,13 +2,12 @@
 
 from fastapi import FastAPI
 
-from shared.contracts.recruitment import ApplicationDecided
 from shared.service import ServiceRuntime
 from shared.settings import ServiceSettings
-from shared.topics import Topic
 
-from .handlers import EnrollmentHandlers, http_routes
-from .store import EnrollmentStore
+from .adapters.store import EnrollmentStore
+from .entrypoints import events, http
+from .use_cases import Ports
 
 
 class EnrollmentSettings(ServiceSettings):
@@ -25,10 +24,8 @@ def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
     )
     store = EnrollmentStore(runtime.db)
     runtime.on_startup(store.create_indexes)
-    handlers = EnrollmentHandlers(store)
-    runtime.subscribe(
-        Topic.APPLICATION_SELECTED, ApplicationDecided, "An applicant was selected by recruitment."
-    )(handlers.application_selected)
+    ports = Ports(store=store)
+    events.subscribe(runtime, ports)
     app = runtime.http_app()
-    app.include_router(http_routes(store))
+    app.include_router(http.routes(ports))
     return app

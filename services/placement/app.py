@@ -2,20 +2,22 @@
 
 from fastapi import FastAPI
 
-from shared.contracts.placement import EmploymentConfirmed, EmploymentReported
+from shared.clock import now_kst
+from shared.contracts.placement import EmploymentConfirmed
 from shared.service import ServiceRuntime
 from shared.settings import ServiceSettings
 from shared.topics import Topic
 
-from .handlers import PlacementHandlers, http_routes
-from .store import PlacementStore
+from .adapters.store import PlacementStore
+from .entrypoints import events, http
+from .use_cases import Clock, Ports
 
 
 class PlacementSettings(ServiceSettings):
     http_port: int = 8003
 
 
-def create_app(settings: PlacementSettings | None = None) -> FastAPI:
+def create_app(settings: PlacementSettings | None = None, clock: Clock = now_kst) -> FastAPI:
     runtime = ServiceRuntime(
         "placement",
         settings or PlacementSettings(),
@@ -25,19 +27,16 @@ def create_app(settings: PlacementSettings | None = None) -> FastAPI:
     )
     store = PlacementStore(runtime.db)
     runtime.on_startup(store.create_indexes)
-    handlers = PlacementHandlers(
-        store,
-        runtime.publisher(
+    ports = Ports(
+        store=store,
+        employment_confirmed=runtime.publisher(
             Topic.EMPLOYMENT_CONFIRMED,
             EmploymentConfirmed,
             "An employment confirmed by the employer or employment insurance.",
         ),
+        clock=clock,
     )
-    runtime.subscribe(
-        Topic.EMPLOYMENT_REPORTED,
-        EmploymentReported,
-        "A partner system reports that a citizen started a job.",
-    )(handlers.employment_reported)
+    events.subscribe(runtime, ports)
     app = runtime.http_app()
-    app.include_router(http_routes(store))
+    app.include_router(http.routes(ports))
     return app

@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 from fastapi import FastAPI
 
+from shared.clock import now_kst
 from shared.contracts.recruitment import (
     ApplicationDecided,
     ApplicationScreened,
@@ -15,15 +16,10 @@ from shared.service import ServiceRuntime
 from shared.settings import ServiceSettings
 from shared.topics import Topic
 
+from .adapters.store import RecruitmentStore
 from .domain import parse_catalog
-from .handlers import (
-    Clock,
-    RecruitmentHandlers,
-    RecruitmentPublishers,
-    citizen_routes,
-    operator_routes,
-)
-from .store import RecruitmentStore
+from .entrypoints import events, http
+from .use_cases import Clock, Ports, Publishers
 
 log = logging.getLogger(__name__)
 CATALOG_DIR = Path(__file__).parent / "catalog"
@@ -32,9 +28,11 @@ CATALOG_DIR = Path(__file__).parent / "catalog"
 class RecruitmentSettings(ServiceSettings):
     http_port: int = 8001
     seed_catalog: bool = True  # SEED_CATALOG: insert the programs and calls of catalog/*.yaml
+    # Intake reads calls from a copy of the catalog this many seconds old at most.
+    call_refresh_seconds: float = 5.0
 
 
-def create_app(settings: RecruitmentSettings | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(settings: RecruitmentSettings | None = None, clock: Clock = now_kst) -> FastAPI:
     settings = settings or RecruitmentSettings()
     runtime = ServiceRuntime(
         "recruitment",
@@ -43,7 +41,7 @@ def create_app(settings: RecruitmentSettings | None = None, clock: Clock | None 
         description="Programs, recruitment calls (모집 공고) and applications: rule-driven "
         "screening and fair, replayable selection.",
     )
-    store = RecruitmentStore(runtime.db)
+    store = RecruitmentStore(runtime.db, call_refresh_seconds=settings.call_refresh_seconds)
     runtime.on_startup(store.create_indexes)
     if settings.seed_catalog:
 
@@ -57,28 +55,29 @@ def create_app(settings: RecruitmentSettings | None = None, clock: Clock | None 
             log.info("catalog seeded", extra={"added": added, "calls": len(catalog.calls)})
 
     decision = "An applicant's selection outcome, with rank, score, quota track and reasons."
-    publishers = RecruitmentPublishers(
-        submitted=runtime.publisher(
-            Topic.APPLICATION_SUBMITTED,
-            ApplicationSubmitted,
-            "A citizen applied on the web (same event partners send).",
+    ports = Ports(
+        store=store,
+        publish=Publishers(
+            submitted=runtime.publisher(
+                Topic.APPLICATION_SUBMITTED,
+                ApplicationSubmitted,
+                "A citizen applied on the web (same event partners send).",
+            ),
+            screened=runtime.publisher(
+                Topic.APPLICATION_SCREENED,
+                ApplicationScreened,
+                "Eligible or not, with every failed rule (code + Korean).",
+            ),
+            selected=runtime.publisher(Topic.APPLICATION_SELECTED, ApplicationDecided, decision),
+            waitlisted=runtime.publisher(
+                Topic.APPLICATION_WAITLISTED, ApplicationDecided, decision
+            ),
+            rejected=runtime.publisher(Topic.APPLICATION_REJECTED, ApplicationDecided, decision),
         ),
-        screened=runtime.publisher(
-            Topic.APPLICATION_SCREENED,
-            ApplicationScreened,
-            "Eligible or not, with every failed rule (code + Korean).",
-        ),
-        selected=runtime.publisher(Topic.APPLICATION_SELECTED, ApplicationDecided, decision),
-        waitlisted=runtime.publisher(Topic.APPLICATION_WAITLISTED, ApplicationDecided, decision),
-        rejected=runtime.publisher(Topic.APPLICATION_REJECTED, ApplicationDecided, decision),
+        clock=clock,
     )
-    handlers = RecruitmentHandlers(store, publishers, **({"clock": clock} if clock else {}))
-    runtime.subscribe(
-        Topic.APPLICATION_SUBMITTED,
-        ApplicationSubmitted,
-        "Applications from partner systems and from the web API.",
-    )(handlers.application_submitted)
+    events.subscribe(runtime, ports)
     app = runtime.http_app()
-    app.include_router(citizen_routes(handlers))
-    app.include_router(operator_routes(handlers))
+    app.include_router(http.citizen_routes(ports))
+    app.include_router(http.operator_routes(ports))
     return app

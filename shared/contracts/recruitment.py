@@ -72,6 +72,16 @@ class Applicant(ContractModel):
     income_category: IncomeCategory
     national_merit: bool = False
     veteran_discharged_on: date | None = None
+    military_service_months: int | None = Field(
+        default=None,
+        ge=0,
+        le=600,
+        examples=[21],
+        description=(
+            "length of military service; for a discharged veteran it extends an age ceiling"
+            " by that period, capped at 3 years. Null or absent = unknown"
+        ),
+    )
     consents: Consents
 
     @property

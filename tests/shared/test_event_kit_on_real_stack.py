@@ -182,21 +182,20 @@ async def test_a_service_without_its_dependencies_stays_up_and_says_why_once(
 async def test_the_inbox_skips_a_finished_event_and_takes_over_one_a_crash_left(
     stack: Stack,
 ) -> None:
-    """A claim that never completed (the handler died) is claimed again on redelivery; once
-    completed (even twice, by a taken-over claim), the event is skipped for good."""
+    """A claim that never completed (the batch's handling died) is claimed again on
+    redelivery; once completed (even twice, by a taken-over claim), the event is skipped for
+    good. A batch is claimed with one insert, whatever mix of new and seen events it holds."""
     client = make_mongo_client(stack.mongodb_uri)
     try:
         inbox = Inbox(client[f"test_inbox_{uuid.uuid4().hex[:8]}"])
-        finished, crashed = str(uuid.uuid4()), str(uuid.uuid4())
+        finished, crashed, new = (str(uuid.uuid4()) for _ in range(3))
 
-        assert await inbox.claim(finished, "t") is True
-        await inbox.complete(finished)
-        assert await inbox.claim(crashed, "t") is True  # ... and the handler dies here
+        assert await inbox.claim([finished, crashed], "t") == {finished, crashed}
+        await inbox.complete([finished])  # ... and the handler dies before `crashed` is done
 
-        assert await inbox.claim(finished, "t") is False
-        assert await inbox.claim(crashed, "t") is True
-        await inbox.complete(crashed)
-        await inbox.complete(crashed)
-        assert await inbox.claim(crashed, "t") is False
+        assert await inbox.claim([finished, crashed, new], "t") == {crashed, new}
+        await inbox.complete([crashed, new])
+        await inbox.complete([crashed])
+        assert await inbox.claim([finished, crashed, new], "t") == set()
     finally:
         await client.close()

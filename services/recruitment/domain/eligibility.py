@@ -6,17 +6,25 @@ one condition; when the applicant misses it the rule answers with a stable code 
 statistics) and a polite Korean sentence carrying the concrete values (for the citizen).
 
 Veteran age extension (제대군인 응시연령 상한 연장)
-    The published contract only carries `veteran_discharged_on`, not the length of service, and
-    the extension depends on that length. So the length comes from `SupportingFacts` (filled from
-    supporting documents such as a 병적증명서, or a partner system) and, when it is unknown, from
-    the rule's `assumed_service_months` (a call-level assumption written in the catalog). Without
-    either, a veteran gets no extension and the rejection sentence says how to get it.
-    The extension table is data too; its default is the statute, 제대군인지원에 관한 법률
-    제16조: service under 1 year extends the ceiling by 1 year, 1 to under 2 years by 2, 2 years
-    or more by 3. A call that means "as many years as served, at most 3" writes that table
-    instead. A veteran counts once discharged on or before the rule's reference date.
+    The city's 2025 rule (서울 매력일자리: 청년 사업에 참여하는 제대군인의 연령기준을 최대 3년
+    연장, 39세 → 42세) moves an age ceiling by exactly the service period, capped: a veteran
+    discharged on or before the rule's reference date may apply while their age on (reference
+    date − min(service months, cap)) is within the maximum. So 21 months of service at a 39
+    ceiling admits an applicant up to the day before they turn 40 years and 21 months; 48
+    months counts as 36. The rule's `veteran_extension` says so as data (`extends_by:
+    service_period`, `cap_months: 36`), so the catalog shows what a call does.
+    The service length is the applicant's `military_service_months` (in the contract since it
+    gained that field); a value from `SupportingFacts` (a 병적증명서 or a partner system)
+    takes precedence, being documented. Unknown length: no extension, and the rejection
+    sentence tells the veteran that giving it can raise the ceiling. Nothing is assumed.
+    The statutory bracket table (제대군인지원에 관한 법률 제16조: service under 1 year +1 year,
+    under 2 years +2, longer +3) used to be the default. It governs public-sector hiring exams,
+    which no call in the catalog is, and the city's rule counts the period itself, so the table
+    is gone rather than kept as a second way that no call uses; a call that ever needs it gets
+    another `extends_by` value.
 """
 
+from calendar import monthrange
 from datetime import date
 from typing import Annotated, Literal, NamedTuple, Self
 
@@ -42,71 +50,24 @@ class SupportingFacts(Spec):
     military_service_months: int | None = Field(default=None, ge=0, le=600)
 
 
-class ServiceBracket(Spec):
-    """From this many months of military service on, the age ceiling rises by `extra_years`."""
-
-    service_months_from: int = Field(ge=0)
-    extra_years: int = Field(ge=0)
-
-
-STATUTORY_SERVICE_BRACKETS = (  # 제대군인지원에 관한 법률 제16조
-    ServiceBracket(service_months_from=0, extra_years=1),
-    ServiceBracket(service_months_from=12, extra_years=2),
-    ServiceBracket(service_months_from=24, extra_years=3),
-)
-
-
 class VeteranExtension(Spec):
-    brackets: tuple[ServiceBracket, ...] = STATUTORY_SERVICE_BRACKETS
-    assumed_service_months: int | None = Field(
-        default=None,
-        ge=0,
-        description="service length used when no document gives it; null = no extension then",
+    """How a discharged veteran's age ceiling rises: by the service period, at most `cap_months`."""
+
+    extends_by: Literal["service_period"] = Field(
+        description="service_period: the ceiling moves by exactly the months served"
     )
+    cap_months: int = Field(ge=1, le=120, examples=[36])
 
-    @model_validator(mode="after")
-    def _ascending(self) -> Self:
-        starts = [b.service_months_from for b in self.brackets]
-        years = [b.extra_years for b in self.brackets]
-        if not self.brackets or starts != sorted(set(starts)) or years != sorted(years):
-            raise ValueError("brackets must be non-empty and ascend in months and years")
-        return self
-
-    @property
-    def max_extra_years(self) -> int:
-        return self.brackets[-1].extra_years
-
-    def years_for(self, service_months: int) -> int:
-        earned = [b.extra_years for b in self.brackets if b.service_months_from <= service_months]
-        return earned[-1] if earned else 0
+    def months_for(self, service_months: int) -> int:
+        return min(service_months, self.cap_months)
 
 
-class Ceiling(NamedTuple):
-    """An applicant's upper age bound, and for a veteran how it came about."""
+class TooOld(NamedTuple):
+    """What an above-maximum sentence says: the ceiling, the applicant's age, and a note."""
 
-    age: int
-    veteran_cap: int | None = None  # set for a discharged veteran under an extending rule
-    service_months: int | None = None
-    service_assumed: bool = False
-
-    def explained(self, maximum: int) -> str:
-        """The sentence a rejected veteran needs; empty for everyone else."""
-        if self.veteran_cap is None:
-            return ""
-        if self.service_months is None:
-            return (
-                f" 제대군인은 복무기간에 따라 상한이 최대 {self.veteran_cap}년 연장되니,"
-                " 복무기간을 확인할 수 있는 병적증명서를 제출해 주세요."
-            )
-        if self.age == maximum:
-            return f" 제대군인 복무기간 {self.service_months}개월로는 상한이 연장되지 않습니다."
-        raised = f"상한을 만 {maximum}세에서 만 {self.age}세로 연장했습니다."
-        if self.service_assumed:
-            return (
-                f" 제대군인 복무기간이 확인되지 않아 {self.service_months}개월로 보고 {raised}"
-                " 복무기간이 더 길었다면 병적증명서를 제출해 주세요."
-            )
-        return f" 제대군인 복무기간 {self.service_months}개월을 반영해 {raised}"
+    ceiling: str  # "만 39세 이하"
+    age: str  # "만 40세"
+    note: str = ""
 
 
 class AgeRule(Spec):
@@ -139,31 +100,87 @@ class AgeRule(Spec):
                 message=f"{dates.describe(self.as_of)} 기준 만 {self.min}세 이상인 분만"
                 f" 신청하실 수 있습니다. 신청인께서는 이날 만 {age}세입니다.",
             )
-        if self.max is None:
+        if self.max is None or age <= self.max:
             return None
-        ceiling = self._ceiling(self.max, applicant, day, facts)
-        if age <= ceiling.age:
+        plain = TooOld(ceiling=f"만 {self.max}세 이하", age=f"만 {age}세")
+        too_old: TooOld | None = plain
+        extension = self.veteran_extension
+        if extension is not None and _is_discharged_by(applicant, day):
+            months = facts.military_service_months
+            if months is None:  # a documented length takes precedence over the applicant's word
+                months = applicant.military_service_months
+            too_old = _as_veteran(plain, self.max, extension, months, applicant.birth_date, day)
+        if too_old is None:
             return None
         return FailedRule(
             code="age.above_maximum",
-            message=f"{dates.describe(self.as_of)} 기준 만 {ceiling.age}세 이하인 분만 신청하실"
-            f" 수 있습니다. 신청인께서는 이날 만 {age}세입니다.{ceiling.explained(self.max)}",
+            message=f"{dates.describe(self.as_of)} 기준 {too_old.ceiling}인 분만 신청하실 수"
+            f" 있습니다. 신청인께서는 이날 {too_old.age}입니다.{too_old.note}",
         )
 
-    def _ceiling(
-        self, maximum: int, applicant: Applicant, day: date, facts: SupportingFacts
-    ) -> Ceiling:
-        extension = self.veteran_extension
-        if extension is None or not _is_discharged_by(applicant, day):
-            return Ceiling(maximum)
-        if facts.military_service_months is not None:
-            months, assumed = facts.military_service_months, False
-        elif extension.assumed_service_months is not None:
-            months, assumed = extension.assumed_service_months, True
-        else:
-            return Ceiling(maximum, veteran_cap=extension.max_extra_years)
-        raised = maximum + extension.years_for(months)
-        return Ceiling(raised, extension.max_extra_years, months, assumed)
+
+def _as_veteran(
+    plain: TooOld,
+    maximum: int,
+    extension: VeteranExtension,
+    service_months: int | None,
+    birth_date: date,
+    day: date,
+) -> TooOld | None:
+    """A discharged veteran over `maximum` on `day`: None if the extension admits them, else
+    `plain` (the sentence for anyone else) with a note, or with the raised ceiling."""
+    if service_months is None:
+        return plain._replace(
+            note=f" 제대군인은 복무기간만큼 상한이 최대 {_period(extension.cap_months)}"
+            " 연장되니, 병적증명서 등으로 복무기간을 알려 주세요."
+        )
+    extra = extension.months_for(service_months)
+    if age_on(birth_date, _months_before(day, extra)) <= maximum:
+        return None
+    if extra == 0:
+        return plain._replace(
+            note=f" 제대군인 복무기간 {service_months}개월로는 상한이 연장되지 않습니다."
+        )
+    # Past the shifted date's ceiling, the applicant is past it counted in months as well: the
+    # two differ only for a 29 February birthday, and there the shift is the kinder.
+    counted = f"{service_months}개월"
+    if extra < service_months:
+        counted += f" 중 최대 {_period(extra)}"
+    return TooOld(
+        ceiling=_extended_ceiling(maximum, extra),
+        age=_age_words(birth_date, day),
+        note=f" 만 {maximum}세 이하인 상한을 제대군인 복무기간 {counted}만큼 연장했습니다.",
+    )
+
+
+def _months_before(day: date, months: int) -> date:
+    """`day` moved back `months` calendar months; a day the month lacks becomes its last."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+
+
+def _age_words(birth_date: date, day: date) -> str:
+    """만 나이 in years and full months, e.g. "만 42세 3개월" (the month turns like the year)."""
+    months = (day.year - birth_date.year) * 12 + day.month - birth_date.month
+    years, rest = divmod(months - (day.day < birth_date.day), 12)
+    return f"만 {years}세 {rest}개월" if rest else f"만 {years}세"
+
+
+def _extended_ceiling(maximum: int, extra_months: int) -> str:
+    """The ceiling 만 `maximum`세 이하 raised by `extra_months`, in words: 39 and 36 months give
+    "만 42세 이하", 39 and 21 months "만 41세 9개월 미만" (not yet 41 years and 9 months)."""
+    years, rest = divmod(extra_months, 12)
+    if rest == 0:
+        return f"만 {maximum + years}세 이하"
+    return f"만 {maximum + 1 + years}세 {rest}개월 미만"
+
+
+def _period(months: int) -> str:
+    """36 → "3년", 21 → "1년 9개월", 8 → "8개월"."""
+    years, rest = divmod(months, 12)
+    if not years:
+        return f"{rest}개월"
+    return f"{years}년 {rest}개월" if rest else f"{years}년"
 
 
 def _is_discharged_by(applicant: Applicant, day: date) -> bool:

@@ -16,6 +16,7 @@ from .screening import Screening
 CALL_UNKNOWN = "call.unknown"
 CALL_NOT_OPEN = "call.not_open"
 CALL_CLOSED = "call.closed"
+SELECTION_STARTED = "call.selection_started"
 DUPLICATE = "application.duplicate"
 
 
@@ -45,6 +46,15 @@ def call_refusal(call: Call | None, call_id: str) -> FailedRule | None:
     if call.status in (CallStatus.SELECTED, CallStatus.PUBLISHED):
         return FailedRule(code=CALL_CLOSED, message=f"'{call.title}'은(는) 접수가 마감되었습니다.")
     return None
+
+
+def selection_started_refusal(call: Call) -> FailedRule:
+    """Selection has begun reading the call's applications: one arriving now would get no
+    decision, so it is refused, with the reason, rather than left hanging."""
+    return FailedRule(
+        code=SELECTION_STARTED,
+        message=f"'{call.title}'은(는) 선발 심사가 시작되어 더 이상 신청을 받을 수 없습니다.",
+    )
 
 
 def duplicate_refusal(first_application_id: str) -> FailedRule:

@@ -12,6 +12,7 @@ from shared.clock import SEOUL
 from tests.recruitment.unit.builders import make_call
 
 NOW = datetime(2025, 5, 20, 10, 0, tzinfo=SEOUL)
+BY_SERVICE = {"extends_by": "service_period", "cap_months": 36}
 
 
 def test_a_call_goes_through_its_lifecycle_in_order() -> None:
@@ -128,7 +129,7 @@ def test_priority_seats_are_the_floor_of_quota_times_share(
         ({"eligibility": [{"kind": "age", "min": 40, "max": 39}]}, "min is above max"),
         ({"eligibility": [{"kind": "age"}]}, "needs min, max or both"),
         (
-            {"eligibility": [{"kind": "age", "min": 40, "veteran_extension": {}}]},
+            {"eligibility": [{"kind": "age", "min": 40, "veteran_extension": BY_SERVICE}]},
             "max is required",
         ),
         ({"eligibility": [{"kind": "age", "min": 18, "maximum": 39}]}, "Extra inputs"),
@@ -146,16 +147,11 @@ def test_priority_seats_are_the_floor_of_quota_times_share(
                         "kind": "age",
                         "min": 18,
                         "max": 39,
-                        "veteran_extension": {
-                            "brackets": [
-                                {"service_months_from": 24, "extra_years": 3},
-                                {"service_months_from": 12, "extra_years": 2},
-                            ]
-                        },
+                        "veteran_extension": {"extends_by": "statutory_brackets", "cap_months": 36},
                     }
                 ]
             },
-            "ascend",
+            "Input should be 'service_period'",
         ),
     ],
     ids=[
@@ -173,7 +169,7 @@ def test_priority_seats_are_the_floor_of_quota_times_share(
         "a priority share above 100%",
         "a priority track with no ground",
         "an unknown selection method",
-        "service brackets out of order",
+        "a veteran extension other than by the service period",
     ],
 )
 def test_invalid_call_data_is_refused_with_the_reason(change: dict[str, Any], problem: str) -> None:

@@ -83,7 +83,8 @@ def test_attractive_jobs_2025(catalog: Catalog) -> None:
     [age] = [r for r in youth.eligibility if isinstance(r, AgeRule)]
     assert (age.min, age.max) == (18, 39)
     assert age.veteran_extension is not None
-    assert 39 + age.veteran_extension.max_extra_years == 42
+    assert age.veteran_extension.extends_by == "service_period"
+    assert 39 + age.veteran_extension.cap_months // 12 == 42
     [mid_career_age] = [
         r
         for r in calls["attractive-2025-public-career-mid-career"].eligibility

@@ -4,8 +4,12 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from services.recruitment.domain import SupportingFacts, age_on, screen_application
+from shared.contracts.recruitment import FailedRule
 from tests.recruitment.unit.builders import make_application, make_call
 
 START = date(2025, 7, 1)  # the test call's start date: every rule below is judged on it
@@ -89,126 +93,233 @@ def test_mid_career_is_40_and_over_with_no_upper_limit(birth_date: str, codes: l
     assert failed_codes([MID_CAREER], birth_date=birth_date) == codes
 
 
-STATUTORY = {**YOUTH, "veteran_extension": {}}
-PROPORTIONAL = {
-    **YOUTH,
-    "veteran_extension": {
-        "brackets": [
-            {"service_months_from": 12, "extra_years": 1},
-            {"service_months_from": 24, "extra_years": 2},
-            {"service_months_from": 36, "extra_years": 3},
-        ]
-    },
-}
-AGED_40 = "1985-03-02"
-AGED_41 = "1984-03-02"
-AGED_42 = "1983-03-02"
-AGED_43 = "1982-03-02"
+VETERAN_YOUTH = {**YOUTH, "veteran_extension": {"extends_by": "service_period", "cap_months": 36}}
+VETERAN_CALL = make_call(eligibility=[VETERAN_YOUTH])
+DISCHARGED = "2010-06-30"
+AGED_40 = "1985-03-02"  # 40 years and 3 months on the start date
+# With 21 months of service the start date counts as 2023-10-01: born after 1983-10-01 is in.
+TURNS_41_9_MONTHS_ON_START = "1983-10-01"
+# With 3 years counted the start date counts as 2022-07-01: born after 1982-07-01 is in.
+TURNS_43_ON_START = "1982-07-01"
+
+
+def veteran_screening(
+    birth_date: str | date,
+    service_months: int | None,
+    discharged_on: str | None = DISCHARGED,
+    facts: SupportingFacts | None = None,
+) -> tuple[FailedRule, ...]:
+    application = make_application(
+        birth_date=birth_date,
+        veteran_discharged_on=discharged_on,
+        military_service_months=service_months,
+    )
+    return screen_application(VETERAN_CALL, application, facts).failed_rules
+
+
+def eligible(birth_date: str | date, service_months: int | None, **other: Any) -> bool:
+    return not veteran_screening(birth_date, service_months, **other)
 
 
 @pytest.mark.parametrize(
-    ("rule", "service_months", "birth_date", "codes"),
+    ("birth_date", "is_eligible"),
     [
-        (STATUTORY, 11, AGED_40, []),
-        (STATUTORY, 11, AGED_41, ["age.above_maximum"]),
-        (STATUTORY, 18, AGED_41, []),
-        (STATUTORY, 18, AGED_42, ["age.above_maximum"]),
-        (STATUTORY, 24, AGED_42, []),
-        (STATUTORY, 24, AGED_43, ["age.above_maximum"]),
-        (STATUTORY, 48, AGED_42, []),
-        (STATUTORY, 48, AGED_43, ["age.above_maximum"]),
-        (PROPORTIONAL, 24, AGED_41, []),
-        (PROPORTIONAL, 24, AGED_42, ["age.above_maximum"]),
-        (PROPORTIONAL, 48, AGED_42, []),
-        (PROPORTIONAL, 48, AGED_43, ["age.above_maximum"]),
+        ("1985-07-02", True),
+        ("1985-07-01", True),
+        ("1983-10-03", True),
+        ("1983-10-02", True),
+        (TURNS_41_9_MONTHS_ON_START, False),
+        ("1983-09-30", False),
     ],
     ids=[
-        "statute: under 1 year of service raises 39 to 40",
-        "statute: under 1 year of service does not reach 41",
-        "statute: 18 months of service raises 39 to 41",
-        "statute: 18 months of service does not reach 42",
-        "statute: 2 years of service raises 39 to 42",
-        "statute: 2 years of service does not reach 43",
-        "statute: 4 years of service is capped at 42",
-        "statute: 4 years of service still fails at 43",
-        "per full year: 2 years of service raises 39 to 41",
-        "per full year: 2 years of service fails at 42",
-        "per full year: 4 years of service is capped at 42",
-        "per full year: 4 years of service fails at 43",
+        "turning 40 the day after the start date is within the plain ceiling",
+        "turning 40 on the start date is within the extended ceiling",
+        "turning 41 years 9 months two days after the start date is in",
+        "turning 41 years 9 months the day after the start date is in: the last day",
+        "turning 41 years 9 months on the start date is a day too many",
+        "having turned 41 years 9 months the day before the start date is out",
     ],
 )
-def test_discharged_veterans_get_the_ceiling_raised_by_their_service(
-    rule: dict[str, Any], service_months: int, birth_date: str, codes: list[str]
+def test_21_months_of_service_raise_a_39_ceiling_by_exactly_21_months(
+    birth_date: str, is_eligible: bool
 ) -> None:
-    facts = SupportingFacts(military_service_months=service_months)
-    person = {"birth_date": birth_date, "veteran_discharged_on": "2010-06-30"}
-    assert failed_codes([rule], facts, **person) == codes
+    assert eligible(birth_date, 21) is is_eligible
+
+
+def day_of_turning(birth_date: date, months: int) -> date:
+    """The day one has lived `months` full months: the birth day of the month that many months
+    on, or the 1st of the month after when that month lacks the day (민법 제160조)."""
+    year, month = divmod(birth_date.year * 12 + birth_date.month - 1 + months, 12)
+    try:
+        return date(year, month + 1, birth_date.day)
+    except ValueError:  # no such day in that month
+        return date(year + (month == 11), (month + 1) % 12 + 1, 1)
+
+
+@given(
+    st.dates(min_value=date(1979, 1, 1), max_value=date(1987, 12, 31)),
+    st.integers(min_value=0, max_value=36),
+)
+def test_a_veteran_is_eligible_until_turning_40_years_plus_the_service_and_not_a_day_after(
+    birth_date: date, service_months: int
+) -> None:
+    turns_too_old = day_of_turning(birth_date, 40 * 12 + service_months)
+    assert eligible(birth_date, service_months) is (turns_too_old > START)
 
 
 @pytest.mark.parametrize(
-    ("assumed_months", "discharged_on", "codes"),
+    ("birth_date", "service_months", "is_eligible"),
     [
-        (None, "2010-06-30", ["age.above_maximum"]),
-        (18, "2010-06-30", []),
-        (18, "2025-07-01", []),
-        (18, "2025-07-02", ["age.above_maximum"]),
-        (18, None, ["age.above_maximum"]),
+        ("1982-07-02", 36, True),
+        (TURNS_43_ON_START, 36, False),
+        ("1982-07-02", 48, True),
+        (TURNS_43_ON_START, 48, False),
+        (TURNS_43_ON_START, 600, False),
     ],
     ids=[
-        "a veteran with no known service length gets no extension",
-        "a veteran gets the call's assumed service length when none is documented",
+        "3 years of service admit the day before turning 43",
+        "3 years of service do not admit turning 43 on the start date",
+        "4 years of service also admit the day before turning 43",
+        "4 years of service are capped at 3: turning 43 on the start date is out",
+        "50 years of service are capped at 3 as well",
+    ],
+)
+def test_service_is_counted_up_to_3_years(
+    birth_date: str, service_months: int, is_eligible: bool
+) -> None:
+    assert eligible(birth_date, service_months) is is_eligible
+
+
+@given(
+    st.dates(min_value=date(1979, 1, 1), max_value=date(1987, 12, 31)),
+    st.integers(min_value=36, max_value=600),
+)
+def test_any_service_beyond_3_years_counts_as_exactly_3_years(
+    birth_date: date, service_months: int
+) -> None:
+    assert eligible(birth_date, service_months) is eligible(birth_date, 36)
+
+
+@given(
+    st.dates(min_value=date(1979, 1, 1), max_value=date(1987, 12, 31)),
+    st.integers(min_value=0, max_value=600),
+    st.integers(min_value=0, max_value=600),
+)
+def test_a_longer_service_never_lowers_the_ceiling(
+    birth_date: date, some_months: int, other_months: int
+) -> None:
+    shorter, longer = sorted((some_months, other_months))
+    assert not eligible(birth_date, shorter) or eligible(birth_date, longer)
+
+
+@pytest.mark.parametrize(
+    ("discharged_on", "service_months", "is_eligible"),
+    [
+        (DISCHARGED, None, False),
+        (DISCHARGED, 0, False),
+        (DISCHARGED, 3, False),
+        (DISCHARGED, 4, True),
+        ("2025-07-01", 21, True),
+        ("2025-07-02", 21, False),
+        (None, 21, False),
+    ],
+    ids=[
+        "a veteran whose service length is unknown gets no extension",
+        "no service, no extension",
+        "3 months of service do not admit a veteran of 40 years and 3 months",
+        "4 months of service do",
         "discharge on the start date counts",
         "discharge after the start date does not count yet",
-        "a non-veteran gets no extension",
+        "a non-veteran gets no extension for service months given",
     ],
 )
-def test_veteran_service_length_when_no_document_gives_it(
-    assumed_months: int | None, discharged_on: str | None, codes: list[str]
+def test_who_gets_the_veteran_extension(
+    discharged_on: str | None, service_months: int | None, is_eligible: bool
 ) -> None:
-    rule = {**YOUTH, "veteran_extension": {"assumed_service_months": assumed_months}}
-    person = {"birth_date": AGED_41, "veteran_discharged_on": discharged_on}
-    assert failed_codes([rule], None, **person) == codes
+    assert eligible(AGED_40, service_months, discharged_on=discharged_on) is is_eligible
+
+
+@pytest.mark.parametrize(
+    ("documented", "stated", "is_eligible"),
+    [
+        (36, None, True),
+        (36, 0, True),
+        (0, 36, False),
+        (None, 36, True),
+    ],
+    ids=[
+        "a documented service length counts when the applicant gives none",
+        "a documented service length wins over a shorter one given",
+        "a documented service length wins over a longer one given",
+        "without a document the length the applicant gives counts",
+    ],
+)
+def test_a_documented_service_length_takes_precedence(
+    documented: int | None, stated: int | None, is_eligible: bool
+) -> None:
+    facts = SupportingFacts(military_service_months=documented)
+    assert eligible("1983-03-02", stated, facts=facts) is is_eligible
 
 
 def test_a_veteran_without_service_length_is_told_how_to_get_the_extension() -> None:
-    rule = {**YOUTH, "veteran_extension": {}}
-    application = make_application(birth_date=AGED_40, veteran_discharged_on="2010-06-30")
-    [failure] = screen_application(make_call(eligibility=[rule]), application).failed_rules
+    [failure] = veteran_screening(AGED_40, None)
+    assert failure.code == "age.above_maximum"
     assert failure.message == (
         "근무 시작일(2025-07-01) 기준 만 39세 이하인 분만 신청하실 수 있습니다."
-        " 신청인께서는 이날 만 40세입니다. 제대군인은 복무기간에 따라 상한이 최대 3년"
-        " 연장되니, 복무기간을 확인할 수 있는 병적증명서를 제출해 주세요."
+        " 신청인께서는 이날 만 40세입니다. 제대군인은 복무기간만큼 상한이 최대 3년"
+        " 연장되니, 병적증명서 등으로 복무기간을 알려 주세요."
     )
 
 
-def test_a_veteran_over_the_raised_ceiling_is_told_the_service_counted() -> None:
-    rule = {**YOUTH, "veteran_extension": {}}
-    application = make_application(birth_date=AGED_42, veteran_discharged_on="2010-06-30")
-    facts = SupportingFacts(military_service_months=18)
-    [failure] = screen_application(make_call(eligibility=[rule]), application, facts).failed_rules
+def test_a_veteran_over_the_raised_ceiling_is_told_the_ceiling_in_years_and_months() -> None:
+    [failure] = veteran_screening(TURNS_41_9_MONTHS_ON_START, 21)
+    assert failure.code == "age.above_maximum"
     assert failure.message == (
-        "근무 시작일(2025-07-01) 기준 만 41세 이하인 분만 신청하실 수 있습니다."
-        " 신청인께서는 이날 만 42세입니다. 제대군인 복무기간 18개월을 반영해 상한을"
-        " 만 39세에서 만 41세로 연장했습니다."
+        "근무 시작일(2025-07-01) 기준 만 41세 9개월 미만인 분만 신청하실 수 있습니다."
+        " 신청인께서는 이날 만 41세 9개월입니다. 만 39세 이하인 상한을 제대군인 복무기간"
+        " 21개월만큼 연장했습니다."
+    )
+
+
+def test_a_veteran_over_the_capped_ceiling_is_told_only_3_years_counted() -> None:
+    [failure] = veteran_screening(TURNS_43_ON_START, 48)
+    assert failure.message == (
+        "근무 시작일(2025-07-01) 기준 만 42세 이하인 분만 신청하실 수 있습니다."
+        " 신청인께서는 이날 만 43세입니다. 만 39세 이하인 상한을 제대군인 복무기간"
+        " 48개월 중 최대 3년만큼 연장했습니다."
     )
 
 
 def test_a_veteran_whose_service_earns_no_extension_is_told_so() -> None:
-    application = make_application(birth_date=AGED_40, veteran_discharged_on="2010-06-30")
-    facts = SupportingFacts(military_service_months=8)
-    call = make_call(eligibility=[PROPORTIONAL])
-    [failure] = screen_application(call, application, facts).failed_rules
-    assert failure.message.endswith("제대군인 복무기간 8개월로는 상한이 연장되지 않습니다.")
-
-
-def test_a_veteran_judged_on_the_assumed_service_is_invited_to_document_more() -> None:
-    rule = {**YOUTH, "veteran_extension": {"assumed_service_months": 18}}
-    application = make_application(birth_date=AGED_42, veteran_discharged_on="2010-06-30")
-    [failure] = screen_application(make_call(eligibility=[rule]), application).failed_rules
+    [failure] = veteran_screening(AGED_40, 0)
     assert failure.message.endswith(
-        "제대군인 복무기간이 확인되지 않아 18개월로 보고 상한을 만 39세에서 만 41세로"
-        " 연장했습니다. 복무기간이 더 길었다면 병적증명서를 제출해 주세요."
+        "신청인께서는 이날 만 40세입니다. 제대군인 복무기간 0개월로는 상한이 연장되지 않습니다."
     )
+
+
+def test_a_non_veteran_over_the_ceiling_hears_nothing_about_service() -> None:
+    [failure] = veteran_screening(AGED_40, 21, discharged_on=None)
+    assert failure.message == (
+        "근무 시작일(2025-07-01) 기준 만 39세 이하인 분만 신청하실 수 있습니다."
+        " 신청인께서는 이날 만 40세입니다."
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "parsed"),
+    [({}, None), ({"military_service_months": None}, None), ({"military_service_months": 21}, 21)],
+    ids=["absent", "null", "21 months"],
+)
+def test_the_service_length_is_optional_in_the_contract(
+    fields: dict[str, Any], parsed: int | None
+) -> None:
+    assert make_application(**fields).applicant.military_service_months == parsed
+
+
+@pytest.mark.parametrize("months", [-1, 601, "스물한 달"])
+def test_an_impossible_service_length_is_refused(months: object) -> None:
+    with pytest.raises(ValidationError, match="military_service_months"):
+        make_application(military_service_months=months)
 
 
 BENEFIT = {"kind": "unemployment_benefit", "not_receiving_on": "start_date"}

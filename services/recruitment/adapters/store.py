@@ -1,13 +1,24 @@
 """The recruitment service's own MongoDB database.
 
-- `programs`, `calls`: the catalog (seeded from `catalog/*.yaml`, extended over HTTP). A call's
-  status moves by compare-and-set on its current status, so two operators cannot both move it.
-- `applications`: one document per application_id with its screening. `active_key` is unique:
-  the applicant's first application to a call holds `<call>:<applicant>`, a refused one holds
-  its own id, so the index itself refuses a second application by the same person.
+- `programs`, `calls`: the catalog (seeded from `catalog/*.yaml`, extended over HTTP). Calls
+  are reference data: intake reads them from a copy refreshed every few seconds and at once
+  after a change made here, never once per application (docs/decisions/0003). A call's status
+  moves by compare-and-set on its current status.
+- `applications`: one document per application_id with its screening, written a batch at a
+  time. `active_key` is unique: the applicant's first application to a call holds
+  `<call>:<applicant>`, a refused one holds its own id, so the index itself refuses a second
+  application by the same person. Only a batch holding duplicates pays a lookup.
 - `selection_runs` and `decisions`: every selection, with its seed, for audit and replay.
+- `selections_under_way`: one selection of a call at a time, decided by an insert.
+- `selection_fences` and `intake_batches`: the fence between intake and selection (see
+  `intake` and `fence_intake`): no application is stored after selection has read them.
 """
 
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,11 +26,13 @@ from typing import Any
 from pydantic import TypeAdapter
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
+from shared.clock import now_kst
 from shared.contracts.recruitment import ApplicationSubmitted
+from shared.mongo import insert_if_absent
 
-from .domain import Call, CallStatus, Program, Screening, SelectionDecision, SelectionResult
+from ..domain import Call, CallStatus, Program, Screening, SelectionDecision, SelectionResult
 
 SCREENING = TypeAdapter(Screening)
 SELECTION = TypeAdapter(SelectionResult)
@@ -63,6 +76,35 @@ class SecondApplication:
 Admission = Added | AlreadyStored | SecondApplication
 
 
+@dataclass(frozen=True)
+class SelectionRun:
+    """A selection as it ran: enough to audit and replay it."""
+
+    run_id: str
+    call_id: str
+    method: str
+    seed: int | None
+    quota: int
+    priority_seats: int
+    counts: dict[str, int]
+    ran_at: datetime
+    published_at: datetime | None
+
+
+def _run(doc: dict[str, Any]) -> SelectionRun:
+    return SelectionRun(
+        run_id=doc["_id"],
+        call_id=doc["call_id"],
+        method=doc["method"],
+        seed=doc["seed"],
+        quota=doc["quota"],
+        priority_seats=doc["priority_seats"],
+        counts=doc["counts"],
+        ran_at=doc["ran_at"],
+        published_at=doc.get("published_at"),
+    )
+
+
 # The call document also records which selection run counts; the Call model does not carry it.
 _CALL_FIELDS = {"_id": 0, "selection_run_id": 0}
 
@@ -72,13 +114,25 @@ def _active_key(call_id: str, applicant_id: str) -> str:
 
 
 class RecruitmentStore:
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        *,
+        call_refresh_seconds: float = 5.0,
+        intake_batch_stale_after: timedelta = timedelta(seconds=60),
+    ) -> None:
         self._programs = db["programs"]
         self._calls = db["calls"]
         self._applications = db["applications"]
         self._runs = db["selection_runs"]
         self._decisions = db["decisions"]
         self._selections_under_way = db["selections_under_way"]
+        self._fences = db["selection_fences"]
+        self._intake_batches = db["intake_batches"]
+        self._call_refresh_seconds = call_refresh_seconds
+        self._intake_stale_after = intake_batch_stale_after
+        self._known_calls: dict[str, Call] = {}
+        self._calls_read_at = -float("inf")
 
     async def create_indexes(self) -> None:
         await self._applications.create_index([("active_key", ASCENDING)], unique=True)
@@ -125,11 +179,26 @@ class RecruitmentStore:
             await self._calls.insert_one({"_id": call.id, **call.model_dump(mode="json")})
         except DuplicateKeyError:
             return False
+        self._known_calls[call.id] = call
         return True
 
     async def call(self, call_id: str) -> Call | None:
         doc = await self._calls.find_one({"_id": call_id}, _CALL_FIELDS)
         return Call.model_validate(doc) if doc else None
+
+    async def calls_by_id(self, call_ids: Collection[str]) -> dict[str, Call]:
+        """The calls among `call_ids` that exist, from the copy of the catalog: at most a few
+        seconds old, and read again (at most twice a second) when it lacks one of them."""
+        age = time.monotonic() - self._calls_read_at
+        lacking = not set(call_ids) <= self._known_calls.keys()
+        if age > self._call_refresh_seconds or (lacking and age > 0.5):
+            self._known_calls = {call.id: call async for call in self._all_calls()}
+            self._calls_read_at = time.monotonic()
+        return {id_: self._known_calls[id_] for id_ in call_ids if id_ in self._known_calls}
+
+    async def _all_calls(self) -> AsyncIterator[Call]:
+        async for doc in self._calls.find({}, _CALL_FIELDS):
+            yield Call.model_validate(doc)
 
     async def calls(self, program_id: str | None = None) -> list[Call]:
         query = {"program_id": program_id} if program_id else {}
@@ -147,6 +216,7 @@ class RecruitmentStore:
         )
         if result.matched_count == 0:
             raise StaleCall(call.id)
+        self._known_calls[call.id] = call  # intake sees the change at once
 
     async def selection_run_id(self, call_id: str) -> str | None:
         """The run that moved the call to 'selected': the one whose decisions count."""
@@ -155,42 +225,91 @@ class RecruitmentStore:
 
     # -- applications --------------------------------------------------------------------
     async def admit(
-        self, application: ApplicationSubmitted, screening: Screening, received_at: datetime
-    ) -> Admission:
-        """Store an application that intake let through, guarded by the unique indexes."""
-        applicant_id = application.applicant.applicant_id
-        try:
-            await self._applications.insert_one(
-                self._document(application, screening, received_at, refused=False)
-                | {"active_key": _active_key(application.call_id, applicant_id)}
-            )
-        except DuplicateKeyError:
-            same = await self.application(application.application_id)
-            if same is not None:
-                return AlreadyStored(same)
-            first = await self._applications.find_one(
-                {"active_key": _active_key(application.call_id, applicant_id)}, {"_id": 1}
-            )
-            if first is None:  # the first one vanished: nothing deletes applications
-                raise
-            return SecondApplication(str(first["_id"]))
-        return Added()
+        self, screened: Sequence[tuple[ApplicationSubmitted, Screening]], received_at: datetime
+    ) -> list[Admission]:
+        """Store the applications intake let through, guarded by the unique indexes: each is
+        added, was stored before (same application_id), or is a person's second application
+        to the call."""
+        documents = [
+            self._document(application, screening, received_at, refused=False)
+            | {"active_key": _active_key(application.call_id, application.applicant.applicant_id)}
+            for application, screening in screened
+        ]
+        went_in = await insert_if_absent(self._applications, documents)
+        refused = [doc for doc, new in zip(documents, went_in, strict=True) if not new]
+        stored = await self.applications_by_id([doc["_id"] for doc in refused])
+        keys = [doc["active_key"] for doc in refused if doc["_id"] not in stored]
+        first: dict[str, str] = {}
+        if keys:
+            cursor = self._applications.find({"active_key": {"$in": keys}}, {"active_key": 1})
+            first = {doc["active_key"]: str(doc["_id"]) async for doc in cursor}
+        outcomes: list[Admission] = []
+        for doc, new in zip(documents, went_in, strict=True):
+            if new:
+                outcomes.append(Added())
+            elif doc["_id"] in stored:
+                outcomes.append(AlreadyStored(stored[doc["_id"]]))
+            elif doc["active_key"] in first:
+                outcomes.append(SecondApplication(first[doc["active_key"]]))
+            else:  # refused, yet neither is there: nothing deletes applications
+                raise RuntimeError(f"application {doc['_id']} was refused by a vanished key")
+        return outcomes
 
     async def refuse(
-        self, application: ApplicationSubmitted, screening: Screening, received_at: datetime
-    ) -> Added | AlreadyStored:
-        """Store a refused application, under its own id as its active key."""
+        self, screened: Sequence[tuple[ApplicationSubmitted, Screening]], received_at: datetime
+    ) -> list[Added | AlreadyStored]:
+        """Store refused applications, each under its own id as its active key."""
+        documents = [
+            self._document(application, screening, received_at, refused=True)
+            | {"active_key": application.application_id}
+            for application, screening in screened
+        ]
+        went_in = await insert_if_absent(self._applications, documents)
+        stored = await self.applications_by_id(
+            [doc["_id"] for doc, new in zip(documents, went_in, strict=True) if not new]
+        )
+        return [
+            Added() if new else AlreadyStored(stored[doc["_id"]])
+            for doc, new in zip(documents, went_in, strict=True)
+        ]
+
+    async def applications_by_id(self, ids: Sequence[str]) -> dict[str, StoredApplication]:
+        if not ids:
+            return {}
+        cursor = self._applications.find({"_id": {"$in": list(ids)}})
+        return {doc["_id"]: self._stored(doc) async for doc in cursor}
+
+    # -- the fence between intake and selection ----------------------------------------
+    @contextlib.asynccontextmanager
+    async def intake(self, call_ids: Collection[str]) -> AsyncIterator[set[str]]:
+        """Take a batch of applications: yields the calls among `call_ids` whose selection
+        has begun (refuse what comes for them). The batch is registered before it looks, so
+        a selection either waits for it (`fence_intake`) or is seen by it."""
+        batch_id = str(uuid.uuid4())
+        await self._intake_batches.insert_one({"_id": batch_id, "started_at": now_kst()})
         try:
-            await self._applications.insert_one(
-                self._document(application, screening, received_at, refused=True)
-                | {"active_key": application.application_id}
-            )
-        except DuplicateKeyError:
-            same = await self.application(application.application_id)
-            if same is None:
-                raise
-            return AlreadyStored(same)
-        return Added()
+            cursor = self._fences.find({"_id": {"$in": list(call_ids)}}, {"_id": 1})
+            yield {doc["_id"] async for doc in cursor}
+        finally:
+            await self._intake_batches.delete_one({"_id": batch_id})
+
+    async def fence_intake(self, call_id: str, at: datetime) -> None:
+        """From now on intake refuses applications to this call; returns once every intake
+        batch that might not have seen that has finished (or, cut short by a crash, is
+        older than the stale limit)."""
+        with contextlib.suppress(DuplicateKeyError):  # fenced by an earlier run: stays so
+            await self._fences.insert_one({"_id": call_id, "at": at})
+        cursor = self._intake_batches.find({}, {"_id": 1, "started_at": 1})
+        waiting = {doc["_id"]: doc["started_at"] async for doc in cursor}
+        while waiting:
+            oldest_allowed = now_kst() - self._intake_stale_after
+            waiting = {id_: at for id_, at in waiting.items() if at > oldest_allowed}
+            if not waiting:
+                break
+            await asyncio.sleep(0.05)
+            cursor = self._intake_batches.find({"_id": {"$in": list(waiting)}}, {"_id": 1})
+            still = {doc["_id"] async for doc in cursor}
+            waiting = {id_: at for id_, at in waiting.items() if id_ in still}
 
     @staticmethod
     def _document(
@@ -281,20 +400,15 @@ class RecruitmentStore:
             }
             for d in result.decisions
         ]
-        if documents:
-            try:
-                await self._decisions.insert_many(documents, ordered=False)
-            except BulkWriteError as error:  # a retried request: those already there stay
-                if any(e.get("code") != 11000 for e in error.details.get("writeErrors", [])):
-                    raise
+        await insert_if_absent(self._decisions, documents)  # a retried request: those stay
 
-    async def runs(self, call_id: str) -> list[dict[str, Any]]:
+    async def runs(self, call_id: str) -> list[SelectionRun]:
         cursor = self._runs.find({"call_id": call_id}).sort("ran_at", ASCENDING)
-        return [{"run_id": d.pop("_id"), **d} async for d in cursor]
+        return [_run(doc) async for doc in cursor]
 
-    async def run(self, run_id: str) -> dict[str, Any] | None:
+    async def run(self, run_id: str) -> SelectionRun | None:
         doc = await self._runs.find_one({"_id": run_id})
-        return {"run_id": doc.pop("_id"), **doc} if doc else None
+        return _run(doc) if doc else None
 
     async def decisions_of_run(self, run_id: str) -> list[SelectionDecision]:
         cursor = self._decisions.find({"run_id": run_id}, {"_id": 0, "run_id": 0, "call_id": 0})
