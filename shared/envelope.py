@@ -2,12 +2,9 @@
 
 import re
 import uuid
-from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
-
-from shared.clock import now_kst
 
 DataT = TypeVar("DataT", bound=BaseModel)
 
@@ -89,24 +86,3 @@ class Envelope(BaseModel, Generic[DataT]):
     @classmethod
     def _reject_resident_numbers(cls, raw: Any) -> Any:
         return reject_forbidden_data(raw)
-
-
-def new_envelope(
-    data: DataT,
-    *,
-    event_type: str,
-    producer: str,
-    correlation_id: str,
-    causation_id: str | None = None,
-    event_id: str | None = None,
-    occurred_at: datetime | None = None,
-) -> Envelope[DataT]:
-    return Envelope[DataT](
-        event_id=event_id or str(uuid.uuid4()),
-        event_type=event_type,
-        occurred_at=occurred_at or now_kst(),
-        producer=producer,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        data=data,
-    )
