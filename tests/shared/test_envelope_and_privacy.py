@@ -130,6 +130,24 @@ def test_log_lines_are_json_with_correlation_id_and_masked_personal_data() -> No
     assert line["service"] == "notify"
 
 
+def test_a_log_line_about_no_one_event_carries_no_null_correlation_id() -> None:
+    """FastStream's per-batch lines and the kit's batch summary are about many events: they
+    leave the field out rather than print `correlation_id: null`."""
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "batch handled", (), None)
+    line = json.loads(JsonFormatter("recruitment").format(record))
+    assert "correlation_id" not in line
+
+
+def test_faststreams_own_per_batch_lines_are_below_info() -> None:
+    from faststream.kafka import KafkaBroker
+    from prometheus_client import CollectorRegistry
+
+    from shared.kafka import make_broker
+
+    broker: KafkaBroker = make_broker("localhost:1", service="t", registry=CollectorRegistry())
+    assert broker.config.logger.log_level == logging.DEBUG
+
+
 def test_settings_read_exactly_the_contract_variable_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
     monkeypatch.setenv("MONGODB_URI", "mongodb://mongo:27017")
