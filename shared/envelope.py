@@ -4,7 +4,14 @@ import re
 import uuid
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
 
 DataT = TypeVar("DataT", bound=BaseModel)
 
@@ -12,9 +19,18 @@ DataT = TypeVar("DataT", bound=BaseModel)
 _EVENT_NAMESPACE = uuid.UUID("6c0b8f4e-6f1a-4d8e-9d0b-0f3f1a7e2b10")
 
 # 주민등록번호: six birth-date digits, an optional hyphen, a gender/century digit 1-8 and six
-# more. Phone numbers (010-1234-5678) and business numbers (123-45-67890) do not match.
-_RRN = re.compile(r"(?<!\d)\d{6}-?[1-8]\d{6}(?!\d)")
+# more, in ASCII digits as the number is written. Phone numbers (010-1234-5678) and business
+# numbers (123-45-67890) do not match.
+_RRN = re.compile(r"(?<![0-9])[0-9]{6}-?[1-8][0-9]{6}(?![0-9])")
 _RRN_KEYS = {"rrn", "resident_registration_number", "resident_number", "jumin", "jumin_no"}
+# What a JSON text holding one must show somewhere, found with C-speed byte operations
+# rather than a regex (which cost more than the walk it spares): a run of 13 digits, with or
+# without the hyphen; one of the keys; or an escape of an ASCII character (could spell either).
+_ALL_DIGITS_AS_9 = bytes.maketrans(b"0123456789", b"9999999999")
+_DIGIT_RUNS = (b"9" * 13, b"9" * 6 + b"-" + b"9" * 7)
+_KEYS_QUOTED = tuple(f'"{key}"'.encode() for key in _RRN_KEYS)
+# Validation context: the raw JSON was searched and holds none, no need to walk the parse.
+SEARCHED_FOR_FORBIDDEN_DATA = {"searched_for_forbidden_data": True}
 
 
 class ForbiddenDataError(ValueError):
@@ -33,6 +49,17 @@ def reject_forbidden_data(raw: Any) -> Any:
     if where is not None:
         raise ForbiddenDataError(where)
     return raw
+
+
+def may_hold_forbidden_data(raw: bytes) -> bool:
+    """A quick look at the raw JSON: False means it surely holds no resident number."""
+    if b"\\u00" in raw:
+        return True
+    digits = raw.translate(_ALL_DIGITS_AS_9)
+    if any(run in digits for run in _DIGIT_RUNS):
+        return True
+    lowered = raw.lower()
+    return any(key in lowered for key in _KEYS_QUOTED)
 
 
 def find_forbidden_data(value: Any, path: str = "") -> str | None:
@@ -84,5 +111,7 @@ class Envelope(BaseModel, Generic[DataT]):
 
     @model_validator(mode="before")
     @classmethod
-    def _reject_resident_numbers(cls, raw: Any) -> Any:
+    def _reject_resident_numbers(cls, raw: Any, info: ValidationInfo) -> Any:
+        if info.context == SEARCHED_FOR_FORBIDDEN_DATA:
+            return raw
         return reject_forbidden_data(raw)

@@ -40,6 +40,19 @@ class EnrollmentWithdrawn(ContractModel):
     withdrawn_at: AwareDatetime
 
 
+class CourseRecommendation(ContractModel):
+    """After a taster course (원데이 클래스): the regular course it leads to and, when one is
+    taking applications or will, the cohort and the recruitment call to apply to."""
+
+    course_name: str
+    cohort_id: str | None = None
+    campus_name: str | None = None
+    start_date: date | None = None
+    call_id: str | None = Field(
+        default=None, description="the recruitment call to apply to (POST /applications)"
+    )
+
+
 class EnrollmentCompleted(ContractModel):
     enrollment_id: str
     applicant_id: str
@@ -48,6 +61,9 @@ class EnrollmentCompleted(ContractModel):
     course_name: str
     survey_url: str
     completed_at: AwareDatetime
+    recommended_course: CourseRecommendation | None = Field(
+        default=None, description="a taster course's regular course; null for any other course"
+    )
 
 
 class CohortFilled(ContractModel):

@@ -4,9 +4,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, EmailStr, Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
-from shared.contracts.common import ContractModel
+from shared.contracts.common import ContractModel, EmailAddress
 
 
 class Channel(StrEnum):
@@ -62,7 +62,7 @@ class Applicant(ContractModel):
     name: str = Field(min_length=1, max_length=100)
     birth_date: date
     phone: str = Field(pattern=PHONE_PATTERN, examples=["010-1234-5678"])
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     address: Address
     nationality: str = Field(pattern=r"^[A-Z]{2}$", examples=["KR"])
     student_visa: bool = False

@@ -5,10 +5,19 @@ import logging
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from shared.contracts.placement import EmploymentReported
-from shared.envelope import Envelope, derive_event_id, find_forbidden_data, redact_forbidden_data
+from shared.envelope import (
+    SEARCHED_FOR_FORBIDDEN_DATA,
+    Envelope,
+    derive_event_id,
+    find_forbidden_data,
+    may_hold_forbidden_data,
+    redact_forbidden_data,
+)
 from shared.kafka import describe_error
 from shared.log import JsonFormatter, correlated
 from shared.masking import mask_email, mask_personal_data, mask_phone
@@ -155,3 +164,40 @@ def test_settings_read_exactly_the_contract_variable_names(monkeypatch: pytest.M
     assert settings.kafka_bootstrap_servers == "kafka:9092"
     assert settings.mongodb_uri == "mongodb://mongo:27017"
     assert settings.database_name("notify") == "ilteo_notify"
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text()
+    | st.from_regex(r"\d{6}-?[1-8]\d{6}", fullmatch=True)
+    | st.sampled_from(["850302-1234567", "010-1234-5678", "123-45-67890", "홍길동"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=8) | st.sampled_from(["rrn", "RRN", "jumin_no", "Jumin", "name"]),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@given(value=_json_values, ascii_only=st.booleans())
+def test_the_quick_look_at_raw_json_never_clears_what_the_full_walk_would_refuse(
+    value: Any, ascii_only: bool
+) -> None:
+    raw = json.dumps({"data": value}, ensure_ascii=ascii_only).encode()
+    if not may_hold_forbidden_data(raw):
+        assert find_forbidden_data(json.loads(raw)) is None
+
+
+def test_an_event_cleared_by_the_quick_look_still_validates_in_full() -> None:
+    raw = json.dumps(envelope(REPORT)).encode()
+    assert not may_hold_forbidden_data(raw)
+    event = Envelope[EmploymentReported].model_validate_json(
+        raw, context=SEARCHED_FOR_FORBIDDEN_DATA
+    )
+    assert event.data.report_id == REPORT["report_id"]

@@ -133,7 +133,8 @@ async def test_a_second_source_reporting_the_same_job_confirms_it_only_once(stac
             expected=1,
         )
         body = (await client.get(f"/applicants/{applicant}/employments")).json()
-    assert [json.loads(r.value)["data"]["source"] for r in confirmed] == ["employer"]
+    # The self and employer reports wait for verification; the insurance record confirms.
+    assert [json.loads(r.value)["data"]["source"] for r in confirmed] == ["employment_insurance"]
     assert len(body["reports"]) == 3
     assert len(body["employments"]) == 1
 
