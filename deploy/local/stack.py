@@ -1024,6 +1024,23 @@ def run_dir() -> Path:
     return Path(raw).resolve() if raw else LOCAL_DIR / "run"
 
 
+def contract_env(
+    *, kafka_port: int, mongo_port: int, smtp_port: int, sms_port: int, sms_token: str
+) -> dict[str, str]:
+    """The contract's configuration variables of a service, pointing at a stack on 127.0.0.1
+    (the `up` stack, or one a benchmark starts on free ports)."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{kafka_port}",
+        "MONGODB_URI": f"mongodb://127.0.0.1:{mongo_port}/",
+        "SMTP_HOST": "localhost",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_FROM": SMTP_FROM,
+        "SMS_GATEWAY_URL": f"http://127.0.0.1:{sms_port}/send",
+        "SMS_GATEWAY_TOKEN": sms_token,
+        "SMS_SENDER": SMS_SENDER,
+    }
+
+
 class StackConfig:
     """Ports and folders of the `up` stack, from the ILTEO_* environment variables."""
 
@@ -1107,16 +1124,13 @@ class StackConfig:
 
     def service_env(self) -> dict[str, str]:
         """The contract's configuration variables, pointing at this stack."""
-        return {
-            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{self.kafka_port}",
-            "MONGODB_URI": f"mongodb://127.0.0.1:{self.mongo_port}/",
-            "SMTP_HOST": "localhost",
-            "SMTP_PORT": str(self.smtp_port),
-            "SMTP_FROM": SMTP_FROM,
-            "SMS_GATEWAY_URL": f"http://127.0.0.1:{self.sms_port}/send",
-            "SMS_GATEWAY_TOKEN": self.sms_token,
-            "SMS_SENDER": SMS_SENDER,
-        }
+        return contract_env(
+            kafka_port=self.kafka_port,
+            mongo_port=self.mongo_port,
+            smtp_port=self.smtp_port,
+            sms_port=self.sms_port,
+            sms_token=self.sms_token,
+        )
 
     def service(self, name: str) -> Service:
         service = Service(
