@@ -1,9 +1,10 @@
 """When a reported job counts as a confirmed employment outcome.
 
-An employment is confirmed by the employer or by an employment-insurance record; a citizen's
-own report is kept but waits for one of those. Reports of the same job (same person, employer
-and start date) from several sources are one employment, confirmed once, by the first
-confirming report.
+An employment-insurance record (고용보험 취득 신고) confirms a job at once. An employer's report
+or a citizen's own report is kept and waits: an operator verifies it (HTTP), or an
+employment-insurance report of the same job arrives. Reports of the same job (same person,
+employer and start date) from several sources are one employment, confirmed once, by the
+first report that confirms it.
 """
 
 from dataclasses import dataclass
@@ -18,12 +19,14 @@ from shared.contracts.placement import (
 )
 from shared.envelope import derive_event_id
 
-CONFIRMING_SOURCES = frozenset({ReportSource.EMPLOYER, ReportSource.EMPLOYMENT_INSURANCE})
+# Sources that confirm on their own; the others wait for verification or for one of these.
+CONFIRMING_SOURCES = frozenset({ReportSource.EMPLOYMENT_INSURANCE})
 
 
 @dataclass(frozen=True)
 class Employment:
-    """A confirmed job: who, where, from when, and the report that confirmed it."""
+    """A confirmed job: who, where, from when, the report that confirmed it and, for a report
+    an operator verified, who verified it."""
 
     employment_id: str
     applicant_id: str
@@ -34,6 +37,7 @@ class Employment:
     source: ReportSource
     confirmed_by: str
     confirmed_at: datetime
+    verified_by: str | None = None
 
     def as_event(self) -> EmploymentConfirmed:
         return EmploymentConfirmed(
@@ -58,11 +62,15 @@ def employment_id(report: EmploymentReported) -> str:
 
 
 def confirms(report: EmploymentReported) -> bool:
+    """Whether this report confirms its job by itself (else it waits)."""
     return report.source in CONFIRMING_SOURCES
 
 
-def confirm(report: EmploymentReported, at: datetime) -> Employment:
-    """The employment this report would confirm, if it is the first to."""
+def confirm(
+    report: EmploymentReported, at: datetime, *, verified_by: str | None = None
+) -> Employment:
+    """The employment this report would confirm, if it is the first to: by itself, or
+    verified by the operator `verified_by`."""
     return Employment(
         employment_id=employment_id(report),
         applicant_id=report.applicant_id,
@@ -73,4 +81,5 @@ def confirm(report: EmploymentReported, at: datetime) -> Employment:
         source=report.source,
         confirmed_by=report.report_id,
         confirmed_at=at,
+        verified_by=verified_by,
     )

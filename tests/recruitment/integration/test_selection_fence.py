@@ -105,10 +105,7 @@ async def test_applications_still_arriving_when_selection_starts_are_decided_or_
         for rule in data["failed_rules"]:
             if rule["code"] in ("call.selection_started", "call.closed"):
                 refused_late[data["application_id"]] = rule["code"]
-    print(
-        f"\n{len(decided)} decided by the run, refused as late: "
-        f"{Counter(refused_late.values())}"
-    )
+    print(f"\n{len(decided)} decided by the run, refused as late: {Counter(refused_late.values())}")
     assert {json.loads(r.value)["data"]["application_id"] for r in screened} == ids
     assert decided | refused_late.keys() == ids
     assert not decided & refused_late.keys()
