@@ -1,7 +1,6 @@
-"""An applicant selected by recruitment becomes a pending enrollment of the call's program.
-
-Cohort assignment (campus × course × term capacity), seat offers and the waitlist are not built
-yet; a pending enrollment is the record they will start from.
+"""An applicant selected by a call that fills no cohort (a public job: its workplace is
+assigned elsewhere) is kept as a pending enrollment of the call's program. Selections for calls
+that fill a cohort become seat offers instead (see `seats`).
 """
 
 from dataclasses import dataclass
