@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -146,22 +147,30 @@ class EventPublisher(Generic[PayloadT]):
         self.topic = topic
         self.producer = producer
 
-    def envelope(self, event: Outgoing[PayloadT], at: datetime) -> Envelope[PayloadT]:
-        return Envelope[PayloadT](
-            event_id=event.event_id,
-            event_type=self.topic,
-            occurred_at=at,
-            producer=self.producer,
-            correlation_id=event.correlation_id,
-            causation_id=event.causation_id,
-            data=event.data,
+    def envelope(self, event: Outgoing[PayloadT], at: datetime) -> bytes:
+        """The envelope as JSON, written directly: building and dumping an `Envelope` model per
+        event cost more than sending it (tested to read back as the same `Envelope`)."""
+        head = json.dumps(
+            {
+                "event_id": event.event_id,
+                "event_type": self.topic,
+                "schema_version": 1,
+                "occurred_at": at.isoformat(),
+                "producer": self.producer,
+                "correlation_id": event.correlation_id,
+                "causation_id": event.causation_id,
+            },
+            ensure_ascii=False,
+        )
+        return b"".join(
+            (head[:-1].encode(), b', "data": ', event.data.model_dump_json().encode(), b"}")
         )
 
     async def publish(self, *events: Outgoing[PayloadT]) -> None:
         at = now_kst()
         sent = [
             await self._publisher.publish(
-                self.envelope(event, at).model_dump_json().encode(),
+                self.envelope(event, at),
                 key=event.key.encode(),
                 headers={"content-type": "application/json"},
                 correlation_id=event.correlation_id,

@@ -201,3 +201,28 @@ def test_an_event_cleared_by_the_quick_look_still_validates_in_full() -> None:
         raw, context=SEARCHED_FOR_FORBIDDEN_DATA
     )
     assert event.data.report_id == REPORT["report_id"]
+
+
+def test_the_envelope_a_publisher_writes_reads_back_as_the_envelope_of_the_contract() -> None:
+    from unittest.mock import Mock
+
+    from shared.clock import now_kst
+    from shared.kafka import EventPublisher, Outgoing
+
+    report = EmploymentReported.model_validate(REPORT)
+    publisher: EventPublisher[EmploymentReported] = EventPublisher(
+        Mock(), "placement.employment.reported", producer="placement"
+    )
+    at = now_kst()
+    raw = publisher.envelope(Outgoing(report, "p-1", "e-1", "app-1", "cause-1"), at)
+    event = Envelope[EmploymentReported].model_validate_json(raw)
+    assert event == Envelope[EmploymentReported](
+        event_id="e-1",
+        event_type="placement.employment.reported",
+        occurred_at=at,
+        producer="placement",
+        correlation_id="app-1",
+        causation_id="cause-1",
+        data=report,
+    )
+    assert json.loads(raw)["schema_version"] == 1
