@@ -14,6 +14,7 @@ from random import Random
 
 from services.notify.domain.catalog import Template
 from services.notify.domain.channels import Channel, email_fallback, plan_channels
+from services.notify.domain.message import EmailText, SmsText
 from services.notify.domain.quiet_hours import QuietHours
 from services.notify.domain.retry import RetryPolicy, Verdict
 from shared.contracts.recruitment import ApplicationSubmitted, Consents
@@ -187,3 +188,47 @@ class Notification:
             now=now,
             quiet_hours=quiet_hours,
         )
+
+
+@dataclass
+class Planned:
+    """A notification with what it says and where it comes from, as planned."""
+
+    notification: Notification
+    message: SmsText | EmailText | None  # None: it could not be written (it failed at once)
+    # An SMS with no e-mail planned beside it keeps the e-mail text: should the number turn
+    # out dead, the citizen is told by e-mail instead (`Notification.fallback`).
+    fallback_email: EmailText | None
+    source_occurred_at: datetime | None
+    correlation_id: str
+    created_at: datetime
+
+    @property
+    def notification_id(self) -> str:
+        return self.notification.notification_id
+
+    @property
+    def message_kind(self) -> str | None:
+        if isinstance(self.message, SmsText):
+            return self.message.kind
+        return None if self.message is None else "EMAIL"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A notification as a citizen's history shows it: no contact but masked, no text."""
+
+    notification_id: str
+    source_event_id: str
+    source_event_type: str
+    template: str
+    channel: Channel
+    message_kind: str | None
+    recipient_masked: str
+    urgent: bool
+    status: Status
+    attempts: int
+    due_at: datetime
+    last_error: str | None
+    created_at: datetime
+    finished_at: datetime | None

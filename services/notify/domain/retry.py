@@ -4,6 +4,7 @@ Backoff is exponential with jitter so that thousands of messages failing togethe
 closes, the gateway hiccups) do not all come back in the same second.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,6 +36,22 @@ def classify_smtp_reply(reply_code: int | None) -> Verdict:
     if 200 <= reply_code <= 299:
         return Verdict.DELIVERED
     return Verdict.PERMANENT
+
+
+def classify_smtp_attempt(
+    reply_code: int | None, refused_recipients: Sequence[int] = ()
+) -> Verdict:
+    """An attempt to send one e-mail: the server's last reply code (None when the connection
+    failed or timed out), or, when it refused the recipients (RCPT TO), each one's reply code.
+
+    A refused recipient is judged by its own code like any reply: 450 (a greylisting server,
+    a full mailbox) is "try again later", 550 (no such user) is final. The message fails for
+    good only when every recipient refused it for good.
+    """
+    if not refused_recipients:
+        return classify_smtp_reply(reply_code)
+    verdicts = {classify_smtp_reply(code) for code in refused_recipients}
+    return Verdict.TRANSIENT if Verdict.TRANSIENT in verdicts else Verdict.PERMANENT
 
 
 class Jitter(StrEnum):

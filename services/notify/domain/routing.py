@@ -8,7 +8,7 @@ that is in neither table is unknown and also sends nothing.
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from shared.contracts.common import ContractModel
 from shared.contracts.enrollment import (
@@ -25,6 +25,8 @@ from shared.contracts.recruitment import (
 )
 from shared.topics import Topic
 
+PayloadT = TypeVar("PayloadT", bound=ContractModel)
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -35,9 +37,9 @@ class Variant:
 
 
 @dataclass(frozen=True)
-class Route:
+class Route(Generic[PayloadT]):
     event_type: str
-    payload: type[ContractModel]  # the model of the envelope's `data`
+    payload: type[PayloadT]  # the model of the envelope's `data`
     template: str
     variants: tuple[Variant, ...] = ()
 
@@ -47,12 +49,22 @@ class Route:
                 return variant.template
         return self.template
 
+    def applicant_of(self, data: PayloadT) -> str:
+        """The citizen the event is about. Every routed payload names them: the application
+        in `applicant.applicant_id`, every later event in `applicant_id`."""
+        if isinstance(data, ApplicationSubmitted):
+            return data.applicant.applicant_id
+        applicant_id = getattr(data, "applicant_id", None)
+        if not isinstance(applicant_id, str):
+            raise TypeError(f"{self.event_type} does not name the citizen it is about")
+        return applicant_id
 
-def _routes(*routes: Route) -> Mapping[str, Route]:
+
+def _routes(*routes: Route[Any]) -> Mapping[str, Route[Any]]:
     return MappingProxyType({route.event_type: route for route in routes})
 
 
-ROUTES: Mapping[str, Route] = _routes(
+ROUTES: Mapping[str, Route[Any]] = _routes(
     Route(Topic.APPLICATION_SUBMITTED, ApplicationSubmitted, "application_received"),
     Route(
         Topic.APPLICATION_SCREENED,
@@ -89,6 +101,6 @@ SILENT_EVENTS: frozenset[str] = frozenset(
 )
 
 
-def route_for(event_type: str) -> Route | None:
+def route_for(event_type: str) -> Route[Any] | None:
     """The route of a citizen-visible event; None for silent and unknown events."""
     return ROUTES.get(event_type)

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from deploy.local.stack import Service, SmsGatewaySink, free_port
+from services.notify.adapters.store import NotifyStore
 from services.notify.app import NotifySettings, create_app
 from services.notify.domain.notification import notification_id
-from services.notify.store import NotifyStore
 from shared.clock import SEOUL
 from shared.mongo import make_mongo_client
 from shared.topics import Topic
@@ -30,6 +30,7 @@ from tests.conftest import (
     as_environment,
     collect,
     daytime_clock,
+    publish,
     publish_many,
     running,
     wait_for,
@@ -231,6 +232,88 @@ async def test_an_sms_failing_for_good_falls_back_to_an_email_address_given_sinc
     ]
 
 
+def screened_event(application_id: str, person: dict[str, Any], reasons: int) -> bytes:
+    """recruitment.application.screened: not eligible, for `reasons` long reasons."""
+    envelope = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": Topic.APPLICATION_SCREENED.value,
+        "schema_version": 1,
+        "occurred_at": datetime.now(SEOUL).isoformat(),
+        "producer": "recruitment",
+        "correlation_id": application_id,
+        "causation_id": None,
+        "data": {
+            "application_id": application_id,
+            "call_id": "call-notify-test",
+            "applicant_id": person["applicant_id"],
+            "program_id": "companion-jobs",
+            "call_title": "2025년 하반기 서울 동행일자리 참여자 모집",
+            "eligible": False,
+            "failed_rules": [
+                {
+                    "code": f"rule.{n}",
+                    "message": f"{n}번째 사유: 신청일 기준으로 서울특별시에 주민등록이 되어 "
+                    "있어야 하며 고용보험 가입 이력이 확인되어야 합니다.",
+                }
+                for n in range(reasons)
+            ],
+            "checked_rules": [f"rule.{n}" for n in range(reasons)],
+            "score": None,
+            "screened_at": datetime.now(SEOUL).isoformat(),
+        },
+    }
+    return json.dumps(envelope, ensure_ascii=False).encode()
+
+
+async def test_news_that_came_before_the_application_too_long_for_an_lms_fails_at_once(
+    stack: Stack,
+) -> None:
+    """The screening result overtakes the application (it waits for the contact), and its
+    reasons do not fit an LMS: once the application comes, that SMS fails at once, without an
+    attempt, and is reported as failed; the e-mail with every reason goes out, and so do the
+    receipts."""
+    person = applicant()
+    application_id, application = submitted_event("call-notify-test", person)
+    async with notify(stack, daytime_clock()) as (client, _):
+        await publish(
+            stack.bootstrap_servers,
+            Topic.APPLICATION_SCREENED,
+            screened_event(application_id, person, reasons=30),
+            key=application_id,
+        )
+        await asyncio.sleep(2.0)
+        assert await history(client, person) == []  # kept until the contact comes
+        await publish(
+            stack.bootstrap_servers, Topic.APPLICATION_SUBMITTED, application, key=application_id
+        )
+        failed = await collect(
+            stack.bootstrap_servers,
+            [Topic.NOTIFICATION_FAILED.value],
+            lambda r: json.loads(r.value)["data"]["applicant_id"] == person["applicant_id"],
+            expected=1,
+        )
+        await wait_for(lambda: len(mail_to(stack, [person])) >= 2, settle=2.0)
+        notifications = await history(client, person)
+
+    assert len(failed) == 1
+    data = json.loads(failed[0].value)["data"]
+    assert (data["channel"], data["template"], data["attempts"]) == ("sms", "screening_failed", 0)
+    assert data["error"].startswith("template: ") and "LMS" in data["error"]
+    assert [m["text"] for m in sms_to(stack.sms, [person])] == [
+        f"[서울시 일자리] {person['name']}님, 신청이 접수되었습니다. 접수번호 {application_id}"
+    ]
+    mail = mail_to(stack, [person])
+    assert len(mail) == 2
+    (reasons,) = [m for m in mail if "자격 심사" in m["subject"]]
+    assert all(f"{n}번째 사유" in reasons["text"] for n in range(30))
+    assert sorted((n["template"], n["channel"], n["status"]) for n in notifications) == [
+        ("application_received", "email", "sent"),
+        ("application_received", "sms", "sent"),
+        ("screening_failed", "email", "sent"),
+        ("screening_failed", "sms", "failed"),
+    ]
+
+
 async def test_a_message_due_at_half_past_ten_at_night_goes_out_at_eight(
     stack: Stack,
 ) -> None:
@@ -298,8 +381,6 @@ async def test_a_sigkill_in_a_morning_rush_loses_nothing_and_repeats_only_what_w
         "quiet_hours_end": rush.strftime("%H:%M:%S"),
         "sms_rate_per_second": 1_000,
         "email_rate_per_second": 1_000,
-        # Four sends at a time keep FerretDB (the bottleneck here) from queueing.
-        "delivery_concurrency": 4,
         "delivery_lease_seconds": 10,
         "log_level": "WARNING",
     }

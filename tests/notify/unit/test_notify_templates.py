@@ -7,6 +7,14 @@ import jinja2
 import pytest
 from jinja2.exceptions import SecurityError
 
+from services.notify.adapters.templates import (
+    PARTS,
+    TEMPLATE_DIR,
+    TemplateLibrary,
+    default_library,
+    render_preview,
+    template_names_on_disk,
+)
 from services.notify.domain.catalog import CATALOG, Template, template
 from services.notify.domain.message import (
     LMS_MAX_BYTES,
@@ -17,14 +25,6 @@ from services.notify.domain.message import (
 )
 from services.notify.domain.routing import route_for
 from services.notify.domain.samples import SAMPLES, sample
-from services.notify.rendering import (
-    PARTS,
-    TEMPLATE_DIR,
-    TemplateLibrary,
-    default_library,
-    render_preview,
-    template_names_on_disk,
-)
 
 TEMPLATES_ON_DISK = template_names_on_disk()
 

@@ -1,4 +1,4 @@
-"""Load the message templates from services/notify/templates/ and render them.
+"""The message templates, files in services/notify/templates/: loaded once and rendered.
 
 Templates run in Jinja2's immutable sandbox with StrictUndefined: a template can neither reach
 Python internals through the data (`{{ ''.__class__ }}`) nor silently print an empty field.
@@ -28,7 +28,7 @@ from services.notify.domain.message import (
 )
 from services.notify.domain.samples import sample
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 PARTS = ("sms", "email_subject", "email.txt", "email.html")
 _SUFFIX = ".sms.j2"  # every template has an SMS part: its file names the template
 

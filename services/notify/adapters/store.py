@@ -1,0 +1,639 @@
+"""The notify service's own MongoDB database.
+
+FerretDB 1.24 loses concurrent updates of one document and answers every query, every update
+and every delete by reading the whole collection (an `{_id: ...}` filter included); an insert
+against a unique index is atomic and costs the same however big the collection is, and so
+does creating or dropping a collection (docs/decisions/0003). It also makes one write at a
+time, and a writer that finds another one busy waits in growing steps: writes here are few,
+in bulk and one after the other. So what several writers may write at once is inserted, never
+updated; the work of a batch is one bulk write; and no collection that grows with traffic is
+read on the way of a message:
+
+- `contact_versions`: the contact each application gave, `_id` = `<applicant>|<application>`:
+  one insert per application (a redelivery is refused). The latest application's counts; the
+  versions of a batch's citizens are read once per batch (`$in`) and the domain picks it.
+- `undeliverable_phones`: a number the gateway refused for good, `_id` = `<applicant>|<phone>`:
+  an insert, so two refusals at once both stick (an `$addToSet` may lose one).
+- `awaiting_contact`: citizen events that came before the citizen's first application,
+  `_id` = the event id; released (planned, then deleted) when the application comes.
+- `notifications`: one document per (source event, channel), `_id` = the notification id,
+  inserted once when planned: what it says, to whom, why, and the outbox segment it went to.
+  That insert decides that it is new; the citizen's history.
+- `outbox_segments`: one small entry per outbox segment (`domain/outbox.py`): its channel,
+  when it is due, how many notifications it holds. What delivery loops scan for due work.
+- `outbox_segment_<segment>`: the working copies of the segment's notifications (what to send), and
+  which of them the segment owns (`~owned`). Created by planning and dropped whole once every
+  notification in it is finished and reported. Creating and dropping a collection holds up
+  every other query on FerretDB, so segments are large (`SEGMENT_SIZE`).
+- `outbox_log`: what happened to the notifications of live segments, by inserts only: their
+  revisions (`<segment>/<id>:r<n>`) and `<segment>/<id>:taken`, inserted the moment the
+  provider takes a message, so that a crash right after a send does not send again. A
+  segment's entries go with it.
+- `leases`: which delivery loop works on a segment, `_id` = `<segment>#<generation>`: taking,
+  renewing, taking over and giving back are inserts of the next generation (`domain/lease.py`).
+- `outcomes`: how each notification ended (sent or failed), inserted once.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.contracts.recruitment import Consents
+from shared.mongo import insert_new
+
+from ..domain.channels import Channel
+from ..domain.contact import AwaitingContact, Contact, ContactVersion, contacts
+from ..domain.lease import Lease, current
+from ..domain.message import EmailText, SmsText
+from ..domain.notification import HistoryEntry, Notification, Planned, Status
+from ..domain.outbox import (
+    Revision,
+    Segment,
+    SegmentState,
+    created_at,
+    latest_revisions,
+    new_segment_id,
+    segments_of,
+)
+
+Document = dict[str, Any]
+OWNED = "~owned"  # the document of a segment naming the notifications it owns
+_WORK_PREFIX = "outbox_segment_"
+
+
+# -- documents <-> domain --------------------------------------------------------------------
+def _state(notification: Notification) -> Document:
+    """The fields an attempt changes, as stored."""
+    return {
+        "notification_id": notification.notification_id,
+        "source_event_id": notification.source_event_id,
+        "applicant_id": notification.applicant_id,
+        "channel": notification.channel,
+        "template": notification.template,
+        "status": notification.status.value,
+        "attempts": notification.attempts,
+        "due_at": notification.due_at,
+        "last_error": notification.last_error,
+        "finished_at": notification.finished_at,
+    }
+
+
+def _email(mail: EmailText) -> Document:
+    return {"kind": "EMAIL", "subject": mail.subject, "text": mail.text, "html": mail.html}
+
+
+def _content(planned: Planned) -> Document:
+    message = planned.message
+    content: Document = {}
+    if isinstance(message, SmsText):
+        content = {"kind": message.kind, "text": message.text, "subject": message.subject}
+    elif isinstance(message, EmailText):
+        content = _email(message)
+    if planned.fallback_email is not None:
+        content["fallback_email"] = _email(planned.fallback_email)
+    return content
+
+
+def _document(planned: Planned) -> Document:
+    """A new notification as stored: its state, where it came from, and what it says."""
+    notification = planned.notification
+    return {
+        "_id": notification.notification_id,
+        **_state(notification),
+        "source_event_type": notification.source_event_type,
+        "source_occurred_at": planned.source_occurred_at,
+        "correlation_id": planned.correlation_id,
+        "recipient": notification.recipient,
+        "recipient_masked": notification.recipient_masked,
+        "urgent": notification.urgent,
+        "created_at": planned.created_at,
+        **_content(planned),
+    }
+
+
+def _email_text(doc: Document) -> EmailText:
+    return EmailText(subject=doc["subject"], text=doc["text"], html=doc["html"])
+
+
+def _planned(doc: Document) -> Planned:
+    notification = Notification(
+        notification_id=doc["_id"],
+        source_event_id=doc["source_event_id"],
+        source_event_type=doc["source_event_type"],
+        applicant_id=doc["applicant_id"],
+        channel=doc["channel"],
+        template=doc["template"],
+        recipient=doc["recipient"],
+        urgent=doc["urgent"],
+        due_at=doc["due_at"],
+        status=Status(doc["status"]),
+        attempts=doc["attempts"],
+        last_error=doc["last_error"],
+        finished_at=doc["finished_at"],
+    )
+    message: SmsText | EmailText | None = None
+    kind = doc.get("kind")
+    if kind in ("SMS", "LMS"):
+        message = SmsText(kind, doc["text"], doc.get("subject"))
+    elif kind == "EMAIL":
+        message = _email_text(doc)
+    fallback = doc.get("fallback_email")
+    return Planned(
+        notification=notification,
+        message=message,
+        fallback_email=None if fallback is None else _email_text(fallback),
+        source_occurred_at=doc.get("source_occurred_at"),
+        correlation_id=doc.get("correlation_id") or doc["applicant_id"],
+        created_at=doc["created_at"],
+    )
+
+
+def _history_entry(doc: Document) -> HistoryEntry:
+    return HistoryEntry(
+        notification_id=doc["_id"],
+        source_event_id=doc["source_event_id"],
+        source_event_type=doc["source_event_type"],
+        template=doc["template"],
+        channel=doc["channel"],
+        message_kind=doc.get("kind"),
+        recipient_masked=doc["recipient_masked"],
+        urgent=doc["urgent"],
+        status=Status(doc["status"]),
+        attempts=doc["attempts"],
+        due_at=doc["due_at"],
+        last_error=doc["last_error"],
+        created_at=doc["created_at"],
+        finished_at=doc["finished_at"],
+    )
+
+
+def _version_document(version: ContactVersion) -> Document:
+    return {
+        "_id": f"{version.applicant_id}|{version.application_id}",
+        "applicant_id": version.applicant_id,
+        "application_id": version.application_id,
+        "as_of": version.as_of,
+        "name": version.name,
+        "phone": version.phone,
+        "email": version.email,
+        "consents": version.consents.model_dump(),
+    }
+
+
+def _version(doc: Document) -> ContactVersion:
+    return ContactVersion(
+        applicant_id=doc["applicant_id"],
+        name=doc["name"],
+        phone=doc["phone"],
+        email=doc["email"],
+        consents=Consents.model_validate(doc["consents"]),
+        as_of=doc["as_of"],
+        application_id=doc["application_id"],
+    )
+
+
+def _lease_document(lease: Lease) -> Document:
+    return {
+        "_id": lease.lease_id,
+        "key": lease.key,
+        "generation": lease.generation,
+        "until": lease.until,
+        "released": lease.released,
+        "due_at": lease.due_at,
+    }
+
+
+def _lease(doc: Document) -> Lease:
+    return Lease(doc["key"], doc["generation"], doc["until"], doc["released"], doc["due_at"])
+
+
+def _segment_document(segment: Segment) -> Document:
+    return {
+        "_id": segment.segment_id,
+        "channel": segment.channel,
+        "due_at": segment.due_at,
+        "size": segment.size,
+    }
+
+
+def _segment(doc: Document) -> Segment:
+    return Segment(doc["_id"], doc["channel"], doc["due_at"], doc["size"])
+
+
+def _revision_document(revision: Revision) -> Document:
+    return {
+        "_id": f"{revision.notification_id}:r{revision.number}",
+        "kind": "revision",
+        "notification_id": revision.notification_id,
+        "number": revision.number,
+        "status": revision.status.value,
+        "attempts": revision.attempts,
+        "due_at": revision.due_at,
+        "last_error": revision.last_error,
+        "finished_at": revision.finished_at,
+    }
+
+
+def _revision(doc: Document) -> Revision:
+    return Revision(
+        notification_id=doc["notification_id"],
+        number=doc["number"],
+        status=Status(doc["status"]),
+        attempts=doc["attempts"],
+        due_at=doc["due_at"],
+        last_error=doc["last_error"],
+        finished_at=doc["finished_at"],
+    )
+
+
+class _Grouped:
+    """Writes many callers ask for at about the same time, made together (a group commit):
+    while one bulk write runs, the next gathers, so each caller waits for at most two writes
+    and FerretDB, which does one write at a time, sees one write where there were many."""
+
+    def __init__(self, write: Callable[[list[Document]], Awaitable[None]]) -> None:
+        self._write = write
+        self._waiting: list[tuple[Document, asyncio.Future[None]]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def add(self, document: Document) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((document, done))
+        if self._writing is None:
+            self._writing = asyncio.create_task(self._drain())
+        await asyncio.shield(done)
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    await self._write([document for document, _ in batch])
+                except Exception as error:
+                    for _, done in batch:
+                        done.set_exception(error)
+                else:
+                    for _, done in batch:
+                        done.set_result(None)
+        finally:
+            self._writing = None
+
+
+# Contacts are shown masked only; the content is in the messages themselves.
+_HIDDEN = {"recipient": 0, "text": 0, "html": 0, "fallback_email": 0}
+
+
+class NotifyStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._db = db
+        self._versions = db["contact_versions"]
+        self._undeliverable = db["undeliverable_phones"]
+        self._awaiting = db["awaiting_contact"]
+        self._notifications = db["notifications"]
+        self._outbox = db["outbox_segments"]
+        self._leases = db["leases"]
+        self._outcomes = db["outcomes"]
+        self._log = db["outbox_log"]
+        self._taken = _Grouped(self._write_taken)
+
+    def _work(self, segment_id: str) -> AsyncCollection[Document]:
+        return self._db[f"{_WORK_PREFIX}{segment_id}"]
+
+    async def create_indexes(self) -> None:
+        await self._versions.create_index([("applicant_id", ASCENDING)])
+        await self._undeliverable.create_index([("applicant_id", ASCENDING)])
+        await self._awaiting.create_index([("applicant_id", ASCENDING)])
+        await self._notifications.create_index([("applicant_id", ASCENDING)])
+        await self._outcomes.create_index([("applicant_id", ASCENDING)])
+        await self._log.create_index([("segment", ASCENDING)])
+
+    # -- contacts ------------------------------------------------------------------------
+    async def add_contact_versions(self, versions: Sequence[ContactVersion]) -> None:
+        await insert_new(self._versions, [_version_document(v) for v in versions])
+
+    async def contacts_of(self, applicant_ids: Collection[str]) -> dict[str, Contact]:
+        """The contact in force of each of these citizens who applied: one read of each
+        collection for all of them."""
+        if not applicant_ids:
+            return {}
+        mine = {"applicant_id": {"$in": list(set(applicant_ids))}}
+        versions = [_version(doc) async for doc in self._versions.find(mine)]
+        refused = [
+            (doc["applicant_id"], doc["phone"])
+            async for doc in self._undeliverable.find(mine, {"applicant_id": 1, "phone": 1})
+        ]
+        return contacts(versions, refused)
+
+    async def undeliverable_phones(self, applicant_ids: Collection[str]) -> dict[str, set[str]]:
+        if not applicant_ids:
+            return {}
+        found: dict[str, set[str]] = {}
+        cursor = self._undeliverable.find({"applicant_id": {"$in": list(set(applicant_ids))}})
+        async for doc in cursor:
+            found.setdefault(doc["applicant_id"], set()).add(doc["phone"])
+        return found
+
+    async def mark_undeliverable(self, numbers: Sequence[tuple[str, str]], at: datetime) -> None:
+        """The gateway refused these (applicant_id, phone) numbers for good: not used again,
+        whichever application gives them (another number is)."""
+        await insert_new(
+            self._undeliverable,
+            [
+                {
+                    "_id": f"{applicant_id}|{phone}",
+                    "applicant_id": applicant_id,
+                    "phone": phone,
+                    "at": at,
+                }
+                for applicant_id, phone in numbers
+            ],
+        )
+
+    # -- events waiting for a contact ----------------------------------------------------
+    async def park(self, events: Sequence[AwaitingContact]) -> None:
+        await insert_new(
+            self._awaiting,
+            [
+                {
+                    "_id": e.event_id,
+                    "applicant_id": e.applicant_id,
+                    "event_type": e.event_type,
+                    "event": e.envelope_json,
+                }
+                for e in events
+            ],
+        )
+
+    async def awaiting(self, applicant_ids: Collection[str]) -> list[AwaitingContact]:
+        if not applicant_ids:
+            return []
+        cursor = self._awaiting.find({"applicant_id": {"$in": list(set(applicant_ids))}})
+        return [
+            AwaitingContact(doc["_id"], doc["applicant_id"], doc["event_type"], doc["event"])
+            async for doc in cursor
+        ]
+
+    async def unpark(self, event_ids: Collection[str]) -> None:
+        if event_ids:
+            await self._awaiting.delete_many({"_id": {"$in": list(event_ids)}})
+
+    # -- planning ------------------------------------------------------------------------
+    async def add_planned(self, planned: Sequence[Planned], now: datetime) -> list[bool]:
+        """Store planned notifications and put them into new outbox segments (also those
+        that failed at once: their outcome is to be published). For each, whether it is new;
+        not when this (event, channel) was planned before: a redelivered event.
+
+        The working copies go first, then the notifications, each naming its segment: that
+        insert decides which plan owns a notification. Then each segment records what it
+        owns and is listed in the outbox, where delivery loops find it. A crash in between
+        leaves a segment that `recover_segments` finishes listing later; a redelivered event
+        plans nothing twice."""
+        if not planned:
+            return []
+        chunks = segments_of(planned)
+        ids = [new_segment_id(now) for _ in chunks]
+        segment_of: dict[str, str] = {}
+        for segment_id, chunk in zip(ids, chunks, strict=True):
+            for notification in chunk:
+                segment_of.setdefault(notification.notification_id, segment_id)
+        for segment_id, chunk in zip(ids, chunks, strict=True):
+            await insert_new(self._work(segment_id), [_document(p) for p in chunk])
+        unique: dict[str, Planned] = {}
+        for notification in planned:
+            unique.setdefault(notification.notification_id, notification)
+        new = await insert_new(
+            self._notifications,
+            [_document(p) | {"segment": segment_of[id_]} for id_, p in unique.items()],
+        )
+        listed: list[Segment] = []
+        empty: list[str] = []
+        for segment_id, chunk in zip(ids, chunks, strict=True):
+            owned = [
+                p
+                for p in chunk
+                if p.notification_id in new and segment_of[p.notification_id] == segment_id
+            ]
+            if owned:
+                listed.append(_listing(segment_id, owned))
+            else:
+                empty.append(segment_id)
+        for segment in listed:
+            await self._own(segment.segment_id, segment_of, new)
+        for segment_id in empty:
+            await self._drop(segment_id)
+        await insert_new(self._outbox, [_segment_document(s) for s in listed])
+        seen: set[str] = set()
+        answers = []
+        for p in planned:
+            answers.append(p.notification_id in new and p.notification_id not in seen)
+            seen.add(p.notification_id)
+        return answers
+
+    async def _own(self, segment_id: str, segment_of: Mapping[str, str], new: set[Any]) -> None:
+        owned = [id_ for id_, s in segment_of.items() if s == segment_id and id_ in new]
+        await insert_new(self._work(segment_id), [{"_id": OWNED, "ids": owned}])
+
+    async def _drop(self, segment_id: str) -> None:
+        await self._work(segment_id).drop()
+        await self._log.delete_many({"segment": segment_id})
+
+    async def recover_segments(self, made_before: datetime) -> int:
+        """Finish listing segments whose planning stopped halfway (a crash), made before
+        `made_before`; drop those that own nothing. How many were listed."""
+        names = await self._db.list_collection_names()
+        listed = {doc["_id"] async for doc in self._outbox.find({}, {"_id": 1})}
+        works = {name.removeprefix(_WORK_PREFIX) for name in names if name.startswith(_WORK_PREFIX)}
+        recovered = 0
+        for segment_id in sorted(works - listed):
+            made = created_at(segment_id)
+            if made is None or made >= made_before:
+                continue
+            documents = await self._work(segment_id).find({}).to_list()
+            owned_doc = next((doc for doc in documents if doc["_id"] == OWNED), None)
+            entries = [_planned(doc) for doc in documents if doc["_id"] != OWNED]
+            if owned_doc is not None:
+                owned_ids = set(owned_doc["ids"])
+            else:  # stopped before recording what it owns: the notifications say
+                cursor = self._notifications.find(
+                    {"_id": {"$in": [p.notification_id for p in entries]}, "segment": segment_id},
+                    {"_id": 1},
+                )
+                owned_ids = {doc["_id"] async for doc in cursor}
+            owned = [p for p in entries if p.notification_id in owned_ids]
+            if not owned:
+                await self._drop(segment_id)
+                continue
+            if owned_doc is None:
+                await insert_new(self._work(segment_id), [{"_id": OWNED, "ids": list(owned_ids)}])
+            await insert_new(self._outbox, [_segment_document(_listing(segment_id, owned))])
+            recovered += 1
+        return recovered
+
+    # -- delivery ------------------------------------------------------------------------
+    async def due_segments(self, channel: Channel, now: datetime) -> list[Segment]:
+        """The segments of `channel` whose notifications were due by now when planned, oldest
+        first. One read of the outbox, which lists segments, not notifications."""
+        cursor = self._outbox.find({"channel": channel, "due_at": {"$lte": now}})
+        return [_segment(doc) async for doc in cursor]
+
+    async def current_leases(self, keys: Collection[str]) -> dict[str, Lease]:
+        if not keys:
+            return {}
+        cursor = self._leases.find({"key": {"$in": list(keys)}})
+        return current([_lease(doc) async for doc in cursor])
+
+    async def take_leases(self, leases: Sequence[Lease]) -> list[Lease]:
+        """Insert the leases together; those that went in are held by the caller."""
+        taken = await insert_new(self._leases, [_lease_document(lease) for lease in leases])
+        return [lease for lease in leases if lease.lease_id in taken]
+
+    async def release_leases(self, released: Sequence[Lease]) -> None:
+        """Insert the release markers (`Lease.release`) and forget the generations before."""
+        if not released:
+            return
+        await insert_new(self._leases, [_lease_document(marker) for marker in released])
+        await self._leases.delete_many(
+            {
+                "$or": [
+                    {"key": marker.key, "generation": {"$lt": marker.generation}}
+                    for marker in released
+                ]
+            }
+        )
+
+    async def segment(self, segment_id: str) -> SegmentState:
+        """The segment's owned notifications in their latest state: two small reads."""
+        documents, log = await asyncio.gather(
+            self._work(segment_id).find({}).to_list(),
+            self._log.find({"segment": segment_id}).to_list(),
+        )
+        owned_ids: set[str] = set()
+        entries: list[Document] = []
+        for doc in documents:
+            if doc["_id"] == OWNED:
+                owned_ids = set(doc["ids"])
+            else:
+                entries.append(doc)
+        taken: dict[str, datetime] = {}
+        revisions: list[Revision] = []
+        for doc in log:
+            if doc.get("kind") == "taken":
+                taken[doc["notification_id"]] = doc["at"]
+            elif doc.get("kind") == "revision":
+                revisions.append(_revision(doc))
+        latest = latest_revisions(revisions)
+        owned = [_planned(doc) for doc in entries if doc["_id"] in owned_ids]
+        for planned in owned:
+            revision = latest.get(planned.notification_id)
+            if revision is not None:
+                revision.apply_to(planned.notification)
+        return SegmentState(
+            owned=owned,
+            revision={
+                p.notification_id: latest[p.notification_id].number
+                if p.notification_id in latest
+                else 0
+                for p in owned
+            },
+            taken={id_: at for id_, at in taken.items() if id_ in owned_ids},
+        )
+
+    async def record_taken(self, segment_id: str, notification_id: str, at: datetime) -> None:
+        """The provider took the message: an insert, made before anything else happens to
+        it, together with those of the messages taken meanwhile."""
+        await self._taken.add(
+            {
+                "_id": f"{segment_id}/{notification_id}:taken",
+                "segment": segment_id,
+                "kind": "taken",
+                "notification_id": notification_id,
+                "at": at,
+            }
+        )
+
+    async def _write_taken(self, documents: list[Document]) -> None:
+        await insert_new(self._log, documents)
+
+    async def add_revisions(self, revisions: Mapping[str, Sequence[Revision]]) -> None:
+        """Per segment, the notifications' new revisions: one bulk insert each."""
+        await insert_new(
+            self._log,
+            [
+                _revision_document(r)
+                | {"_id": f"{segment_id}/{r.notification_id}:r{r.number}"}
+                | {"segment": segment_id}
+                for segment_id, segment in revisions.items()
+                for r in segment
+            ],
+        )
+
+    async def record_outcomes(self, notifications: Sequence[Notification]) -> None:
+        """How the notifications ended, for good (an insert: done once)."""
+        await insert_new(
+            self._outcomes, [{"_id": n.notification_id, **_state(n)} for n in notifications]
+        )
+
+    async def complete(self, segment_id: str) -> None:
+        """Every notification of the segment is finished and reported: it goes."""
+        await self._drop(segment_id)
+        await self._outbox.delete_one({"_id": segment_id})
+        await self._leases.delete_many({"key": segment_id})
+
+    # -- reading -------------------------------------------------------------------------
+    async def backlog(self) -> int:
+        """Notifications whose work is not done: to send, or to report."""
+        return sum([doc["size"] async for doc in self._outbox.find({}, {"size": 1})])
+
+    async def history_of(self, applicant_id: str) -> list[HistoryEntry]:
+        """Every notification to the citizen as planned, with its state now: the outcome, or
+        while there is none, its latest revision in the outbox."""
+        mine = {"applicant_id": applicant_id}
+        planned = [
+            doc
+            async for doc in self._notifications.find(mine, _HIDDEN).sort("created_at", ASCENDING)
+        ]
+        states = {doc["_id"]: doc async for doc in self._outcomes.find(mine)}
+        unfinished: dict[str, list[str]] = {}
+        for doc in planned:
+            if doc["_id"] not in states and doc.get("segment"):
+                unfinished.setdefault(doc["segment"], []).append(doc["_id"])
+        for segment_id, ids in unfinished.items():
+            cursor = self._log.find(
+                {"segment": segment_id, "kind": "revision", "notification_id": {"$in": ids}}
+            )
+            for revision in latest_revisions([_revision(doc) async for doc in cursor]).values():
+                states[revision.notification_id] = _revision_document(revision) | {
+                    "_id": revision.notification_id
+                }
+        return [_history_entry(doc | _state_of(states.get(doc["_id"]))) for doc in planned]
+
+    async def count_by_status(self) -> dict[str, int]:
+        """Finished notifications by outcome, and those pending in the outbox."""
+        pipeline = [{"$group": {"_id": "$status", "n": {"$sum": 1}}}]
+        counts = {doc["_id"]: doc["n"] async for doc in await self._outcomes.aggregate(pipeline)}
+        pending = 0
+        async for doc in self._outbox.find({}):
+            state = await self.segment(doc["_id"])
+            pending += len(state.pending)
+        return counts | ({Status.PENDING.value: pending} if pending else {})
+
+
+def _listing(segment_id: str, owned: Sequence[Planned]) -> Segment:
+    return Segment(
+        segment_id,
+        owned[0].notification.channel,
+        min(p.notification.due_at for p in owned),
+        len(owned),
+    )
+
+
+_STATE_FIELDS = ("status", "attempts", "due_at", "last_error", "finished_at")
+
+
+def _state_of(doc: Document | None) -> Document:
+    return {} if doc is None else {field: doc[field] for field in _STATE_FIELDS}

@@ -1,0 +1,239 @@
+"""Notify's store on the real database (FerretDB here, MongoDB in production): what several
+writers do at once is decided by inserts, so no write is lost, no lease is held twice and no
+notification is queued twice."""
+
+import asyncio
+import random
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from services.notify.adapters.store import NotifyStore
+from services.notify.domain.catalog import template
+from services.notify.domain.channels import Channel
+from services.notify.domain.contact import ContactVersion
+from services.notify.domain.lease import Lease, next_lease
+from services.notify.domain.message import EmailText, SmsText
+from services.notify.domain.notification import Notification, Planned, Recipient, Status
+from services.notify.domain.outbox import SEGMENT_SIZE, Revision
+from services.notify.domain.quiet_hours import QuietHours
+from shared.clock import now_kst
+from shared.contracts.recruitment import Consents
+from shared.mongo import make_mongo_client
+from tests.conftest import Stack
+
+pytestmark = pytest.mark.integration
+
+LEASE = timedelta(seconds=30)
+
+
+@pytest.fixture
+async def store(stack: Stack) -> AsyncIterator[NotifyStore]:
+    client = make_mongo_client(stack.mongodb_uri)
+    store = NotifyStore(client[f"test_notify_store_{uuid.uuid4().hex[:10]}"])
+    await store.create_indexes()
+    try:
+        yield store
+    finally:
+        await client.close()
+
+
+# -- leases ----------------------------------------------------------------------------------
+async def test_of_fifty_loops_taking_the_same_lease_at_once_exactly_one_holds_it(
+    store: NotifyStore,
+) -> None:
+    key, now = str(uuid.uuid4()), now_kst()
+    lease = next_lease(key, None, now, LEASE)
+    assert lease is not None
+
+    taken = await asyncio.gather(*(store.take_leases([lease]) for _ in range(50)))
+
+    assert sum(len(t) for t in taken) == 1
+    latest = await store.current_leases([key])
+    assert (latest[key].generation, latest[key].released) == (1, False)
+
+
+async def test_a_lease_that_ran_out_is_taken_over_by_exactly_one_of_many_loops(
+    store: NotifyStore,
+) -> None:
+    key, now = str(uuid.uuid4()), now_kst()
+    assert await store.take_leases([Lease(key, 1, now - timedelta(seconds=1))])
+    latest = (await store.current_leases([key]))[key]
+
+    # Each loop read the same expired lease and tries the next generation.
+    tries = [next_lease(key, latest, now, LEASE) for _ in range(50)]
+    taken = await asyncio.gather(*(store.take_leases([t]) for t in tries if t is not None))
+
+    assert sum(len(t) for t in taken) == 1
+    assert (await store.current_leases([key]))[key].generation == 2
+
+
+async def test_a_late_loop_giving_back_its_lease_leaves_the_new_holder_holding(
+    store: NotifyStore,
+) -> None:
+    key, now = str(uuid.uuid4()), now_kst()
+    late = Lease(key, 1, now - timedelta(seconds=1))
+    await store.take_leases([late])
+    new_holder = next_lease(key, late, now, LEASE)
+    assert new_holder is not None and await store.take_leases([new_holder])
+
+    await store.release_leases([late.release(now)])
+
+    latest = (await store.current_leases([key]))[key]
+    assert (latest.generation, latest.released) == (2, False)
+    assert next_lease(key, latest, now, LEASE) is None
+
+
+async def test_leases_given_back_together_are_free_again_and_say_when_there_is_work(
+    store: NotifyStore,
+) -> None:
+    now = now_kst()
+    later = (now + timedelta(minutes=5)).replace(microsecond=0)
+    leases = [Lease(str(uuid.uuid4()), 1, now + LEASE) for _ in range(20)]
+    assert len(await store.take_leases(leases)) == 20
+
+    await store.release_leases([lease.release(now, later) for lease in leases])
+
+    latest = await store.current_leases([lease.key for lease in leases])
+    assert {(lease.generation, lease.released, lease.due_at) for lease in latest.values()} == {
+        (2, True, later)
+    }
+    again = [next_lease(key, lease, now, LEASE) for key, lease in latest.items()]
+    assert {lease.generation for lease in again if lease is not None} == {3}
+
+
+# -- contacts --------------------------------------------------------------------------------
+def version(applicant_id: str, minutes: int, phone: str) -> ContactVersion:
+    return ContactVersion(
+        applicant_id=applicant_id,
+        name="홍길동",
+        phone=phone,
+        email=None,
+        consents=Consents(sms=True, email=False),
+        as_of=now_kst().replace(microsecond=0) + timedelta(minutes=minutes),
+        application_id=f"A-{minutes:03d}",
+    )
+
+
+async def test_the_latest_application_gives_the_contact_whatever_order_they_are_stored_in(
+    store: NotifyStore,
+) -> None:
+    people = [f"P-{uuid.uuid4().hex[:8]}" for _ in range(5)]
+    versions = [
+        version(person, minutes, f"010{index:04d}{minutes:04d}")
+        for index, person in enumerate(people)
+        for minutes in range(10)
+    ]
+    random.Random(7).shuffle(versions)
+
+    # Concurrently, in small batches, and some twice (a redelivery).
+    await asyncio.gather(
+        *(store.add_contact_versions(versions[i : i + 7]) for i in range(0, len(versions), 7)),
+        store.add_contact_versions(versions[:10]),
+    )
+
+    known = await store.contacts_of(people)
+    assert {person: known[person].latest.phone for person in people} == {
+        person: f"010{index:04d}{9:04d}" for index, person in enumerate(people)
+    }
+
+
+async def test_two_numbers_refused_at_once_are_both_remembered(store: NotifyStore) -> None:
+    person = f"P-{uuid.uuid4().hex[:8]}"
+    await store.add_contact_versions([version(person, 0, "01011112222")])
+
+    await asyncio.gather(
+        store.mark_undeliverable([(person, "01011112222")], now_kst()),
+        store.mark_undeliverable([(person, "01033334444")], now_kst()),
+        store.mark_undeliverable([(person, "01011112222")], now_kst()),
+    )
+
+    contact = (await store.contacts_of([person]))[person]
+    assert contact.undeliverable_phones == {"01011112222", "01033334444"}
+    assert contact.recipient.phone is None
+
+
+# -- the outbox ------------------------------------------------------------------------------
+def planned(event: str, channel: Channel) -> Planned:
+    recipient = Recipient(
+        "P-7F3A21", "홍길동", "01012345678", "hong@example.com", Consents(sms=True, email=True)
+    )
+    now = now_kst()
+    notification = Notification.plan(
+        source_event_id=event,
+        source_event_type="recruitment.application.submitted",
+        recipient=recipient,
+        channel=channel,
+        template=template("application_received"),
+        now=now,
+        quiet_hours=QuietHours(start=now.time(), end=now.time()),
+    )
+    message = SmsText("SMS", "접수", None) if channel == "sms" else EmailText("a", "b", "c")
+    return Planned(notification, message, None, now, "A-1", now)
+
+
+async def test_planning_the_same_notifications_twice_at_once_queues_each_once(
+    store: NotifyStore,
+) -> None:
+    events = [str(uuid.uuid4()) for _ in range(SEGMENT_SIZE + 30)]
+    batch = [planned(event, channel) for event in events for channel in ("sms", "email")]
+
+    first, second = await asyncio.gather(
+        store.add_planned(batch, now_kst()), store.add_planned(batch[::-1], now_kst())
+    )
+
+    assert all(a != b for a, b in zip(first, second[::-1], strict=True))
+    assert await store.backlog() == len(batch)
+    segments = [
+        *await store.due_segments("sms", now_kst()),
+        *await store.due_segments("email", now_kst()),
+    ]
+    owned = [p for s in segments for p in (await store.segment(s.segment_id)).owned]
+    assert sorted(p.notification_id for p in owned) == sorted(p.notification_id for p in batch)
+    assert all(s.size <= SEGMENT_SIZE for s in segments)
+
+
+async def test_a_segment_shows_each_notification_in_its_latest_revision(
+    store: NotifyStore,
+) -> None:
+    sms = planned(str(uuid.uuid4()), "sms")
+    await store.add_planned([sms], now_kst())
+    (segment,) = await store.due_segments("sms", now_kst())
+    notification = sms.notification
+    now = now_kst()
+    notification.attempts, notification.last_error = 1, "HTTP 503"
+    first = Revision.of(notification, 1)
+    notification.attempts, notification.status, notification.finished_at = 2, Status.SENT, now
+    second = Revision.of(notification, 2)
+
+    await store.add_revisions({segment.segment_id: [second]})
+    await store.add_revisions({segment.segment_id: [first, second]})
+    await store.record_taken(segment.segment_id, sms.notification_id, now)
+
+    state = await store.segment(segment.segment_id)
+    assert [p.notification.status for p in state.owned] == [Status.SENT]
+    assert state.revision == {sms.notification_id: 2}
+    assert set(state.taken) == {sms.notification_id}
+    assert state.pending == []
+
+
+async def test_a_segment_whose_planning_stopped_halfway_is_listed_later_and_only_once(
+    store: NotifyStore,
+) -> None:
+    sms = [planned(str(uuid.uuid4()), "sms") for _ in range(3)]
+    await store.add_planned(sms, now_kst())
+    (segment,) = await store.due_segments("sms", now_kst())
+    # As if the planner had stopped before listing it.
+    await store._outbox.delete_one({"_id": segment.segment_id})
+
+    assert await store.recover_segments(now_kst() - timedelta(minutes=1)) == 0  # too young
+    assert await store.recover_segments(now_kst() + timedelta(seconds=1)) == 1
+    assert await store.recover_segments(now_kst() + timedelta(seconds=1)) == 0
+
+    (listed,) = await store.due_segments("sms", now_kst())
+    assert listed == segment
+    await store.complete(segment.segment_id)
+    assert await store.backlog() == 0
+    assert await store.due_segments("sms", now_kst()) == []
