@@ -3,8 +3,8 @@
 import re
 from datetime import datetime
 
-from services.notify.domain.samples import sample
 from services.notify.adapters.templates import default_library
+from services.notify.domain.samples import sample
 from services.recruitment.domain.intake import new_receipt_number
 from shared.clock import SEOUL
 
