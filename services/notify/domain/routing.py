@@ -17,13 +17,13 @@ from shared.contracts.enrollment import (
     EnrollmentWithdrawn,
     WaitlistPromoted,
 )
-from shared.contracts.placement import EmploymentConfirmed
+from shared.contracts.placement import EmploymentConfirmed, PublicJobAssigned
 from shared.contracts.recruitment import (
     ApplicationDecided,
     ApplicationScreened,
     ApplicationSubmitted,
 )
-from shared.topics import Topic
+from shared.topics import InternalTopic, Topic
 
 PayloadT = TypeVar("PayloadT", bound=ContractModel)
 
@@ -87,6 +87,8 @@ ROUTES: Mapping[str, Route[Any]] = _routes(
     Route(Topic.ENROLLMENT_WITHDRAWN, EnrollmentWithdrawn, "enrollment_withdrawn"),
     Route(Topic.ENROLLMENT_COMPLETED, EnrollmentCompleted, "course_completed"),
     Route(Topic.EMPLOYMENT_CONFIRMED, EmploymentConfirmed, "employment_confirmed"),
+    # Placement's assignment of a public-job position: workplace, start date, hours and pay.
+    Route(InternalTopic.PUBLIC_JOB_ASSIGNED, PublicJobAssigned, "public_job_assigned"),
 )
 
 SILENT_EVENTS: frozenset[str] = frozenset(
@@ -97,6 +99,10 @@ SILENT_EVENTS: frozenset[str] = frozenset(
         # Our own outcomes: notifying about notifications would never end.
         Topic.NOTIFICATION_SENT,
         Topic.NOTIFICATION_FAILED,
+        # Commands inside enrollment and placement, and a pathway enrollment acts on first.
+        InternalTopic.SEAT_COMMANDS,
+        InternalTopic.ASSIGNMENT_COMMANDS,
+        InternalTopic.STUDY_PATHWAY_OPENED,
     }
 )
 

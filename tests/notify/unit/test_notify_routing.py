@@ -4,11 +4,11 @@ import pytest
 
 from services.notify.domain.catalog import CATALOG
 from services.notify.domain.routing import ROUTES, SILENT_EVENTS, route_for
-from shared.topics import Topic
+from shared.topics import InternalTopic, Topic
 
 
-def test_every_topic_of_the_contract_is_either_routed_or_silent() -> None:
-    assert set(ROUTES) | SILENT_EVENTS == {topic.value for topic in Topic}
+def test_every_topic_of_the_contract_and_the_services_is_either_routed_or_silent() -> None:
+    assert set(ROUTES) | SILENT_EVENTS == {topic.value for topic in (*Topic, *InternalTopic)}
     assert not set(ROUTES) & SILENT_EVENTS
 
 
@@ -59,3 +59,46 @@ def test_a_public_job_assignment_replaces_the_course_confirmation() -> None:
 
 def test_only_the_seat_offer_is_urgent() -> None:
     assert {name for name, entry in CATALOG.items() if entry.urgent} == {"seat_offered"}
+
+
+def test_a_public_job_assignment_from_placement_reaches_the_citizen_with_workplace_and_pay() -> (
+    None
+):
+    from datetime import date, datetime
+
+    from services.notify.adapters.templates import default_library
+    from services.notify.domain.catalog import template_context
+    from shared.clock import SEOUL
+    from shared.contracts.placement import PreferenceMatched, PublicJobAssigned, PublicJobTerms
+
+    assigned = PublicJobAssigned(
+        assignment_id="donghaeng/drain/7",
+        application_id="A-1",
+        applicant_id="P-1",
+        call_id="donghaeng-2025-h2",
+        program_id="companion-jobs",
+        program_name="서울 동행일자리",
+        category="사회안전",
+        project_id="drain",
+        course_name="빗물받이 관리자",
+        assignment=PublicJobTerms(
+            workplace="금천구청 치수과",
+            workplace_address="서울 금천구 시흥대로73길 70",
+            start_date=date(2025, 7, 1),
+            end_date=date(2025, 12, 20),
+            hours_per_day=6,
+            days_per_week=5,
+            hourly_wage_krw=10_030,
+            monthly_paid_hours=156,
+            monthly_pay_krw=1_769_990,
+            first_month_pay_krw=1_769_990,
+        ),
+        preference=PreferenceMatched.DISTRICT,
+        assigned_at=datetime(2025, 6, 10, 15, tzinfo=SEOUL),
+    )
+    route = route_for("placement.public-job.assigned")
+    assert route is not None and route.payload is PublicJobAssigned
+    name = route.template_for(assigned.model_dump())
+    sms = default_library().render_sms(name, template_context(assigned, "홍길동"))
+    assert "금천구청 치수과" in sms.text
+    assert "1,769,990원" in sms.text
