@@ -61,9 +61,7 @@ def test_only_the_seat_offer_is_urgent() -> None:
     assert {name for name, entry in CATALOG.items() if entry.urgent} == {"seat_offered"}
 
 
-def test_a_public_job_assignment_reaches_the_citizen_with_workplace_and_pay() -> (
-    None
-):
+def test_a_public_job_assignment_reaches_the_citizen_with_workplace_and_pay() -> None:
     from datetime import date, datetime
 
     from services.notify.adapters.templates import default_library
