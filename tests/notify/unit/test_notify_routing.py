@@ -100,3 +100,35 @@ def test_a_public_job_assignment_reaches_the_citizen_with_workplace_and_pay() ->
     sms = default_library().render_sms(name, template_context(assigned, "홍길동"))
     assert "금천구청 치수과" in sms.text
     assert "1,769,990원" in sms.text
+
+
+def test_a_finished_one_day_class_tells_the_citizen_of_the_regular_course_to_apply_to() -> None:
+    from datetime import datetime
+
+    from services.notify.adapters.templates import default_library
+    from services.notify.domain.catalog import template_context
+    from shared.clock import SEOUL
+    from shared.contracts.enrollment import CourseRecommendation, EnrollmentCompleted
+
+    completed = EnrollmentCompleted(
+        enrollment_id="E-1",
+        applicant_id="P-1",
+        cohort_id="jungbu-oneday-korean-cooking-2025-07",
+        program_name="기술교육원",
+        course_name="한식 조리 실습 원데이 클래스",
+        survey_url="https://jobs.seoul.example/survey/E-1",
+        completed_at=datetime(2025, 7, 12, 17, tzinfo=SEOUL),
+        recommended_course=CourseRecommendation(
+            course_name="글로벌조리과", campus_name="중부기술교육원", call_id="jungbu-2026-1"
+        ),
+    )
+    library, context = default_library(), template_context(completed, "윤미경")
+    sms = library.render_sms("course_completed", context)
+    email = library.render_email("course_completed", context)
+    assert "글로벌조리과" in sms.text and "신청 가능" in sms.text
+    assert "글로벌조리과" in email.text and "jungbu-2026-1" in email.text
+    assert "글로벌조리과" in email.html
+    no_recommendation = template_context(
+        completed.model_copy(update={"recommended_course": None}), "윤미경"
+    )
+    assert "정규과정" not in library.render_sms("course_completed", no_recommendation).text
