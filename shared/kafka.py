@@ -263,9 +263,12 @@ class BatchConsumer(Generic[PayloadT]):
         self.metrics.batch_size.labels(self.topic).observe(len(records))
         if duplicates:
             self.metrics.duplicates.labels(self.topic).inc(duplicates)
-        for event in new:
-            with correlated(event.correlation_id):
-                log.debug("event handled", extra={"event_id": event.event_id, "topic": self.topic})
+        if log.isEnabledFor(logging.DEBUG):  # a line per event only when asked: hot path
+            for event in new:
+                with correlated(event.correlation_id):
+                    log.debug(
+                        "event handled", extra={"event_id": event.event_id, "topic": self.topic}
+                    )
         log.info(
             "batch handled",
             extra={
