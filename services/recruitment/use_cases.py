@@ -299,6 +299,10 @@ async def run_selection(ports: Ports, call_id: str, seed: int | None) -> Selecti
 
 async def counted_run(ports: Ports, call_id: str) -> str:
     await existing_call(ports, call_id)
+    return await _counted_run_of(ports, call_id)
+
+
+async def _counted_run_of(ports: Ports, call_id: str) -> str:
     run_id = await ports.store.selection_run_id(call_id)
     if run_id is None:
         raise Conflict("call_id", "selection has not run for this call")
@@ -335,7 +339,7 @@ async def publish_decisions(ports: Ports, call_id: str) -> int:
     call = await existing_call(ports, call_id)
     if call.status is not CallStatus.SELECTED:
         raise Conflict("status", f"publishing needs a selected call; it is '{call.status}'")
-    run_id = await counted_run(ports, call_id)
+    run_id = await _counted_run_of(ports, call_id)  # the call was read just above
     decisions = await ports.store.decisions_of_run(run_id)
     now = ports.clock()
     for start in range(0, len(decisions), PUBLISH_CHUNK):
