@@ -361,3 +361,9 @@ def test_a_kafka_cluster_id_never_reads_as_an_option() -> None:
     ids = [local.kafka_cluster_id() for _ in range(2000)]
     assert not any(cluster_id.startswith("-") for cluster_id in ids)
     assert all(len(cluster_id) == 22 for cluster_id in ids)
+
+
+def test_free_ports_handed_out_by_one_process_are_never_the_same_twice() -> None:
+    # CI once started Kafka on the port just handed to FerretDB: the kernel offered it again.
+    ports = [local.free_port() for _ in range(300)]
+    assert len(set(ports)) == len(ports)
