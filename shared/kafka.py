@@ -28,6 +28,7 @@ from faststream.kafka.message import KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.kafka.publisher.usecase import DefaultPublisher
 from faststream.message import StreamMessage
+from faststream.security import BaseSecurity
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, SkipValidation, ValidationError
 
@@ -41,9 +42,11 @@ from shared.envelope import (
     redact_forbidden_data,
 )
 from shared.inbox import Inbox
+from shared.limits import LimitSettings
 from shared.log import correlated
 from shared.metrics import EventMetrics
 from shared.topics import dead_letter_topic
+from shared.transport import TransportSettings, kafka_security
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +58,16 @@ BatchHandler = Callable[[list[Envelope[PayloadT]]], Awaitable[None]]
 REDELIVERY_DELAY = 1.0
 
 
+# What a producer may send in one request: the broker's default record limit (1 MiB).
+MAX_REQUEST_BYTES = 1_048_576
+
+
 class InvalidEvent(ValueError):
     """An event that decodes and validates but does not belong on its topic."""
+
+
+class TooLarge(ValueError):
+    """A record over the kit's size limit: refused before it is parsed at all."""
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -76,15 +87,26 @@ def describe_error(error: Exception) -> tuple[str, str]:
         return ("forbidden_data" if forbidden else "schema_invalid"), details
     if isinstance(error, InvalidEvent):
         return "wrong_topic", str(error)
+    if isinstance(error, TooLarge):
+        return "too_large", str(error)
     return "not_json", f"{type(error).__name__}: {error}"
 
 
 def make_broker(
-    bootstrap_servers: str, *, service: str, registry: CollectorRegistry
+    bootstrap_servers: str,
+    *,
+    service: str,
+    registry: CollectorRegistry,
+    transport: TransportSettings | None = None,
 ) -> KafkaBroker:
+    """The service's Kafka client; SASL/TLS as `transport` says (None: from the environment,
+    as the service's other settings are)."""
+    security: BaseSecurity | None = kafka_security(transport or TransportSettings())
     return KafkaBroker(
         bootstrap_servers,
         client_id=f"ilteo-{service}",
+        security=security,
+        max_request_size=MAX_REQUEST_BYTES,
         # Nothing a citizen is told may be lost in a broker failover, or written twice by a retry.
         acks="all",
         enable_idempotence=True,
@@ -102,14 +124,33 @@ async def broker_reachable(broker: KafkaBroker) -> bool:
     return await broker.ping(timeout=2.0)
 
 
-async def start_broker(broker: KafkaBroker, bootstrap_servers: str, retry_seconds: float) -> None:
+async def start_broker(
+    broker: KafkaBroker,
+    bootstrap_servers: str,
+    retry_seconds: float,
+    transport: TransportSettings | None = None,
+) -> None:
     """Start producing and consuming once Kafka answers."""
+    login = (transport or TransportSettings()).describe_kafka()
+    said: set[str] = set()
 
     async def attempt() -> None:
         try:
             await broker.start()
-        except Exception:
+        except Exception as error:
             await broker.stop()  # a half-started broker would leak its clients
+            # Each different cause once, with what the service presented: a broker that
+            # demands SASL only closes the connection of a client without a login, and
+            # refused credentials look like an unreachable broker to the next layer up.
+            cause = f"{type(error).__name__}: {error}"
+            if cause not in said:
+                said.add(cause)
+                log.warning(
+                    "Kafka at %s did not let the service in (%s): %s",
+                    bootstrap_servers,
+                    login,
+                    cause,
+                )
             raise
 
     await keep_trying(
@@ -211,8 +252,10 @@ class BatchConsumer(Generic[PayloadT]):
         broker: KafkaBroker,
         inbox: Inbox,
         metrics: EventMetrics,
+        max_message_bytes: int | None = None,
     ) -> None:
         self.topic = topic
+        self.max_message_bytes = max_message_bytes or LimitSettings().kafka_max_message_bytes
         self.envelope_type: type[Envelope[PayloadT]] = Envelope[payload]  # type: ignore[valid-type]
         self.handler = handler
         self.group_id = group_id
@@ -222,6 +265,8 @@ class BatchConsumer(Generic[PayloadT]):
 
     def decode(self, record: ConsumerRecord[bytes, bytes]) -> Envelope[PayloadT]:
         raw = record.value or b""
+        if len(raw) > self.max_message_bytes:  # never parse what no contract event can be
+            raise TooLarge(f"{len(raw)} bytes, more than the limit of {self.max_message_bytes}")
         # Most messages are cleared by one regex over the bytes, not a walk of the parse.
         searched = None if may_hold_forbidden_data(raw) else SEARCHED_FOR_FORBIDDEN_DATA
         event = self.envelope_type.model_validate_json(raw, context=searched)
@@ -236,7 +281,7 @@ class BatchConsumer(Generic[PayloadT]):
         for record in records:
             try:
                 event = self.decode(record)
-            except ValueError as error:  # JSON, pydantic and InvalidEvent
+            except ValueError as error:  # JSON, pydantic, InvalidEvent and TooLarge
                 rejected.append(Rejected(record, error))
                 continue
             if event.event_id in events:
@@ -293,7 +338,7 @@ class BatchConsumer(Generic[PayloadT]):
             record = item.record
             reason, detail = describe_error(item.error)
             body = record.value or b""
-            if reason == "forbidden_data":
+            if reason in ("forbidden_data", "too_large"):  # too_large: never searched
                 body = redact_forbidden_data(body)
             sent.append(
                 await self.broker.publish(

@@ -9,14 +9,23 @@ from pymongo.errors import BulkWriteError, PyMongoError
 
 from shared.clock import SEOUL
 from shared.dependencies import keep_trying
+from shared.transport import TransportSettings, mongo_tls_options
 
 MongoClient = AsyncMongoClient[dict[str, Any]]
 
 
-def make_mongo_client(uri: str) -> MongoClient:
+def make_mongo_client(uri: str, transport: TransportSettings | None = None) -> MongoClient:
+    """The client for `uri`, which carries the login and `tls=true` (docs/security.md); the
+    certificate files come from MONGODB_TLS_* (`transport`, None: from the environment)."""
+    tls = mongo_tls_options(transport or TransportSettings())
     # tz_aware: dates come back as aware datetimes in Seoul time, as the contract writes them.
     return AsyncMongoClient(
-        uri, tz_aware=True, tzinfo=SEOUL, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000
+        uri,
+        tz_aware=True,
+        tzinfo=SEOUL,
+        serverSelectionTimeoutMS=3000,
+        connectTimeoutMS=3000,
+        **tls,  # type: ignore[arg-type]
     )
 
 

@@ -554,11 +554,20 @@ _KAFKA_LOG4J2 = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+# The broker's own SCRAM user on a SASL listener (see `Kafka`).
+SCRAM_BROKER_USER = "ilteo-broker"
+
+
 class Kafka(ManagedProcess):
     """Apache Kafka in KRaft combined mode (broker + controller), one node, on 127.0.0.1.
 
     The storage is formatted on first start (`kafka-storage.sh format --standalone`); a
     second start on the same data_dir keeps its topics and offsets.
+
+    With `scram_users` (name -> password) the client listener is SASL_PLAINTEXT and demands
+    SCRAM-SHA-512: the credentials are written into the metadata log at format time (KRaft
+    keeps them there), together with one for the broker itself, which talks to itself over
+    that listener. The controller listener stays PLAINTEXT on 127.0.0.1.
     """
 
     name = "kafka"
@@ -574,8 +583,12 @@ class Kafka(ManagedProcess):
         log_file: Path | None = None,
         pid_file: Path | None = None,
         heap: str = "512m",
+        scram_users: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(log_file=log_file or data_dir / "kafka.log", pid_file=pid_file)
+        self.scram_users = dict(scram_users or {})
+        # The broker's own login on the SASL listener (inter-broker traffic).
+        self._broker_password = base64.urlsafe_b64encode(os.urandom(18)).decode()
         self.port = port
         self.controller_port = controller_port
         self.data_dir = data_dir
@@ -589,6 +602,52 @@ class Kafka(ManagedProcess):
     @property
     def properties_file(self) -> Path:
         return self.data_dir / "server.properties"
+
+    @property
+    def client_options(self) -> dict[str, Any]:
+        """aiokafka options for a client of this broker: a SCRAM login as the first user."""
+        if not self.scram_users:
+            return {}
+        username, password = next(iter(self.scram_users.items()))
+        return {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": username,
+            "sasl_plain_password": password,
+        }
+
+    def _listener_properties(self) -> list[str]:
+        if not self.scram_users:
+            return [
+                f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+                f"CONTROLLER://127.0.0.1:{self.controller_port}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "controller.listener.names=CONTROLLER",
+                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            ]
+        login = (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{SCRAM_BROKER_USER}" password="{self._broker_password}";'
+        )
+        return [
+            f"listeners=SASL_PLAINTEXT://127.0.0.1:{self.port},"
+            f"CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=SASL_PLAINTEXT",
+            "listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "sasl.enabled.mechanisms=SCRAM-SHA-512",
+            "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+            f"listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config={login}",
+        ]
+
+    def _scram_format_options(self) -> list[str]:
+        users = {SCRAM_BROKER_USER: self._broker_password, **self.scram_users}
+        options: list[str] = []
+        for name, password in users.items():
+            options += ["--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]"]
+        return options
 
     def _ports(self) -> dict[str, int]:
         return {"client": self.port, "controller": self.controller_port}
@@ -623,12 +682,7 @@ class Kafka(ManagedProcess):
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
-                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                    "controller.listener.names=CONTROLLER",
-                    "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    *self._listener_properties(),
                     f"log.dirs={log_dirs}",
                     "num.partitions=3",
                     "default.replication.factor=1",
@@ -659,6 +713,7 @@ class Kafka(ManagedProcess):
                     str(self.properties_file),
                     "--standalone",
                     "--ignore-formatted",
+                    *self._scram_format_options(),
                     short_lived=True,
                 ),
                 stdin=subprocess.DEVNULL,
@@ -680,7 +735,9 @@ class Kafka(ManagedProcess):
             return False
         try:
             with _quiet_loggers("aiokafka"):
-                cluster = _run_in_thread(lambda: _describe_cluster(self.bootstrap_servers), 30)
+                cluster = _run_in_thread(
+                    lambda: _describe_cluster(self.bootstrap_servers, **self.client_options), 30
+                )
         except Exception:
             return False
         return bool(cluster.get("brokers"))
@@ -695,10 +752,12 @@ def kafka_cluster_id() -> str:
             return cluster_id
 
 
-async def _describe_cluster(bootstrap_servers: str) -> dict[str, Any]:
+async def _describe_cluster(bootstrap_servers: str, **client_options: Any) -> dict[str, Any]:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=5000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=5000, **client_options
+    )
     try:
         await asyncio.wait_for(admin.start(), 10)
         result: dict[str, Any] = await asyncio.wait_for(admin.describe_cluster(), 10)
