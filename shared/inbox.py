@@ -10,9 +10,13 @@ A finished event is recorded by a second insert, into `inbox_done`, not by updat
 FerretDB 1.24 answers an update or a find, even by `_id`, by reading the whole collection,
 while an insert is checked against the unique index alone (docs/decisions/0003). So the cost of
 a batch does not grow with every event handled before; only redelivered events pay a lookup,
-one per batch.
+one per batch, and not even that for an event this process finished itself: it remembers the
+last `remembered` ids it completed (a fact that never turns false, so the memory needs no
+invalidation; redeliveries and re-sent duplicates come by the same partition key, to the same
+consumer, soon after).
 """
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -23,9 +27,11 @@ from shared.mongo import insert_new
 
 
 class Inbox:
-    def __init__(self, db: AsyncDatabase[dict[str, object]]) -> None:
+    def __init__(self, db: AsyncDatabase[dict[str, object]], remembered: int = 50_000) -> None:
         self._claims = db["inbox"]
         self._done = db["inbox_done"]
+        self._finished_here: OrderedDict[str, None] = OrderedDict()
+        self._remembered = remembered
 
     async def claim(self, event_ids: Sequence[str], topic: str) -> set[str]:
         """The ids among `event_ids` to process now: all but those already processed."""
@@ -33,7 +39,9 @@ class Inbox:
         taken = await insert_new(
             self._claims, [{"_id": id_, "topic": topic, "claimed_at": at} for id_ in event_ids]
         )
-        seen_before = [id_ for id_ in event_ids if id_ not in taken]
+        seen_before = [
+            id_ for id_ in event_ids if id_ not in taken and id_ not in self._finished_here
+        ]
         if not seen_before:
             return taken
         # Claimed before: finished, or cut short by a crash (then processed again).
@@ -45,3 +53,7 @@ class Inbox:
         # A claim taken over after a crash may complete a second time: once is recorded.
         at = at or now_kst()
         await insert_new(self._done, [{"_id": id_, "done_at": at} for id_ in event_ids])
+        for id_ in event_ids:
+            self._finished_here[id_] = None
+        while len(self._finished_here) > self._remembered:
+            self._finished_here.popitem(last=False)

@@ -1,5 +1,6 @@
 """Wiring of the notify service."""
 
+import math
 from datetime import time, timedelta
 
 from fastapi import FastAPI
@@ -52,6 +53,13 @@ class NotifySettings(ServiceSettings):
     # Per provider: this many transient failures in a row open the breaker for the cool-down.
     breaker_failure_threshold: int = 5
     breaker_cool_down_seconds: float = 30.0
+    # How long, and for how many citizens, the store trusts the contacts it remembers
+    # (services/notify/adapters/store.py says what that saves and what it costs).
+    contact_memory_seconds: float = 300.0
+    contact_memory_citizens: int = 50_000
+    # Planning keeps at most this many seconds of sending (at the providers' rates) due and
+    # unsent; a burst beyond waits in Kafka (services/notify/use_cases.py).
+    plan_ahead_seconds: float = 30.0
     # Equal start and end: no quiet hours (QUIET_HOURS_START=00:00 QUIET_HOURS_END=00:00).
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(8, 0)
@@ -66,7 +74,11 @@ def create_app(settings: NotifySettings | None = None, clock: Clock = now_kst) -
         description="Every citizen hears about every step by SMS/LMS and e-mail, in Korean, "
         "by consent, at sensible hours, once.",
     )
-    store = NotifyStore(runtime.db)
+    store = NotifyStore(
+        runtime.db,
+        contact_memory_seconds=settings.contact_memory_seconds,
+        contact_memory_citizens=settings.contact_memory_citizens,
+    )
     runtime.on_startup(store.create_indexes)
     ports = Ports(
         store=store,
@@ -111,6 +123,10 @@ def create_app(settings: NotifySettings | None = None, clock: Clock = now_kst) -
         ),
         lease=timedelta(seconds=settings.delivery_lease_seconds),
         clock=clock,
+        plan_ahead=math.ceil(
+            settings.plan_ahead_seconds
+            * (settings.sms_rate_per_second + settings.email_rate_per_second)
+        ),
     )
     loop = DeliveryLoop(
         ports,

@@ -5,6 +5,7 @@ text, for a whole batch of events at once. It never waits on a provider, so a sl
 cannot hold up the partition behind it; `delivery.py` sends what is due.
 """
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
@@ -53,6 +54,8 @@ class Ports:
     retry_policy: RetryPolicy
     lease: timedelta  # how long a delivery loop may work on a notification before another may
     clock: Clock
+    # Planning stays at most this many notifications due and unsent ahead of delivery.
+    plan_ahead: int = 10_000
     rng: Random = field(default_factory=Random)  # the jitter of retries
 
 
@@ -65,11 +68,24 @@ class News:
     occurred_at: datetime
     correlation_id: str
     data: ContractModel
+    told_about: str | None = None  # see Notification.plan
 
     @classmethod
     def of(cls, event: Envelope[Any]) -> "News":
+        # An application's receipt is about the application: a re-sent application_id (a new
+        # event id) is received once, as recruitment screens it once.
+        told_about = (
+            f"receipt:{event.data.application_id}"
+            if isinstance(event.data, ApplicationSubmitted)
+            else None
+        )
         return cls(
-            event.event_id, event.event_type, event.occurred_at, event.correlation_id, event.data
+            event.event_id,
+            event.event_type,
+            event.occurred_at,
+            event.correlation_id,
+            event.data,
+            told_about,
         )
 
 
@@ -83,9 +99,28 @@ class Told:
 
 
 # -- planning --------------------------------------------------------------------------------
+PACE_CHECK_SECONDS = 1.0
+PACE_MAX_WAIT_SECONDS = 60.0  # well inside Kafka's max.poll.interval (300 s)
+
+
+async def keep_pace_with_delivery(ports: Ports) -> float:
+    """Wait while more than `plan_ahead` notifications are due and unsent: what a burst brings
+    beyond what the providers can take soon waits in Kafka, not in the outbox, where planning
+    it early sends nothing sooner and takes the shared database from the services taking the
+    burst in. Never longer than PACE_MAX_WAIT_SECONDS per batch. How long it waited."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while await ports.store.due_backlog(ports.clock()) > ports.plan_ahead:
+        if loop.time() - started >= PACE_MAX_WAIT_SECONDS:
+            break
+        await asyncio.sleep(PACE_CHECK_SECONDS)
+    return loop.time() - started
+
+
 async def take_applications(ports: Ports, events: list[Envelope[ApplicationSubmitted]]) -> Told:
     """Keep each application's contact, send its receipt, and release the events about these
     citizens that came before their application."""
+    await keep_pace_with_delivery(ports)
     route = ROUTES[Topic.APPLICATION_SUBMITTED]
     versions = [ContactVersion.from_application(event.data) for event in events]
     await ports.store.add_contact_versions(versions)
@@ -114,6 +149,7 @@ async def take_citizen_events(
 ) -> Told:
     """Tell each citizen about their event; keep the events about citizens whose application
     has not come yet (only an application carries the contact)."""
+    await keep_pace_with_delivery(ports)
     about = {event.event_id: route.applicant_of(event.data) for event in events}
     known = await ports.store.contacts_of(set(about.values()))
     unknown = [event for event in events if about[event.event_id] not in known]
@@ -189,6 +225,7 @@ def _plan_channel(
         template=template(name),
         now=now,
         quiet_hours=ports.quiet_hours,
+        told_about=news.told_about,
     )
     message: SmsText | EmailText | None = None
     try:

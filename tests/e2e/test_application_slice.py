@@ -15,7 +15,15 @@ from services.notify.app import create_app as create_notify
 from services.recruitment.app import RecruitmentSettings
 from services.recruitment.app import create_app as create_recruitment
 from shared.topics import Topic, dead_letter_topic
-from tests.conftest import Stack, collect, daytime_clock, publish, running, wait_for
+from tests.conftest import (
+    Stack,
+    as_citizen,
+    collect,
+    daytime_clock,
+    publish,
+    running,
+    wait_for,
+)
 from tests.e2e.applicants import applicant, open_call, submitted_event
 
 pytestmark = pytest.mark.integration
@@ -159,7 +167,7 @@ async def test_the_same_event_delivered_twice_still_yields_one_of_each(
     assert len(mail) == 2
 
 
-async def test_a_resent_application_id_with_a_new_event_id_is_still_one_application(
+async def test_a_resent_application_id_with_a_new_event_id_is_one_application_and_one_receipt(
     stack: Stack, services: tuple[httpx.AsyncClient, httpx.AsyncClient]
 ) -> None:
     recruitment, _ = services
@@ -176,6 +184,15 @@ async def test_a_resent_application_id_with_a_new_event_id_is_still_one_applicat
     assert len({json.loads(r.value)["event_id"] for r in screened}) == 1
     detail = (await recruitment.get(f"/calls/{call_id}")).json()
     assert detail["applications"] == {"received": 1, "refused": 0}
+    # The citizen hears once: one receipt and one screening result, by SMS and by e-mail.
+    sms = await wait_for(
+        lambda: len(sms_to(stack, person)) >= 2 and sms_to(stack, person), settle=3.0
+    )
+    mail = await wait_for(
+        lambda: len(mail_to(stack, person)) >= 2 and mail_to(stack, person), settle=3.0
+    )
+    assert len(sms) == 2
+    assert len(mail) == 2
 
 
 async def test_malformed_and_invalid_applications_go_to_the_dlq_and_the_valid_one_is_screened(
@@ -212,7 +229,11 @@ async def test_a_citizen_applies_over_http_and_hears_back_the_same_way(
     recruitment, _ = services
     call_id = await new_open_call(recruitment)
     person = applicant()
-    answer = await recruitment.post("/applications", json={"call_id": call_id, "applicant": person})
+    answer = await recruitment.post(
+        "/applications",
+        json={"call_id": call_id, "applicant": person},
+        headers=as_citizen(person["applicant_id"]),
+    )
     assert answer.status_code == 202
     application_id = answer.json()["application_id"]
 
@@ -225,7 +246,8 @@ async def test_a_citizen_applies_over_http_and_hears_back_the_same_way(
     assert json.loads(submitted[0].value)["data"]["channel"] == "web"
     assert len(await screened_events(stack, application_id)) == 1
     # The screening is stored before it is published: the status is there now.
-    body = (await recruitment.get(f"/applications/{application_id}")).json()
+    own = as_citizen(person["applicant_id"])
+    body = (await recruitment.get(f"/applications/{application_id}", headers=own)).json()
     assert body["status"] == "eligible"
     sms = await wait_for(lambda: len(sms_to(stack, person)) >= 2 and sms_to(stack, person))
     assert len(sms) == 2
@@ -236,7 +258,7 @@ async def test_http_answers_bad_applications_with_4xx_naming_the_field(
 ) -> None:
     recruitment, _ = services
     call_id = await new_open_call(recruitment)
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str]] = [
         ({"call_id": call_id, "applicant": applicant(phone="12")}, 422, "applicant.phone"),
         (
             {"call_id": call_id, "applicant": applicant(name="850302-1234567")},
@@ -247,7 +269,8 @@ async def test_http_answers_bad_applications_with_4xx_naming_the_field(
         ({"call_id": call_id}, 422, "applicant"),
     ]
     for body, status, field in cases:
-        answer = await recruitment.post("/applications", json=body)
+        citizen = as_citizen(body.get("applicant", {}).get("applicant_id", "A-unknown"))
+        answer = await recruitment.post("/applications", json=body, headers=citizen)
         assert answer.status_code == status, body
         assert field in [p["field"] for p in answer.json()["detail"]]
         assert "850302" not in answer.text

@@ -185,18 +185,26 @@ async def test_the_inbox_skips_a_finished_event_and_takes_over_one_a_crash_left(
 ) -> None:
     """A claim that never completed (the batch's handling died) is claimed again on
     redelivery; once completed (even twice, by a taken-over claim), the event is skipped for
-    good. A batch is claimed with one insert, whatever mix of new and seen events it holds."""
+    good. A batch is claimed with one insert, whatever mix of new and seen events it holds.
+    The answers are the same from the process that finished the events (which remembers them)
+    and from a restarted one (which reads the database)."""
     client = make_mongo_client(stack.mongodb_uri)
     try:
-        inbox = Inbox(client[f"test_inbox_{uuid.uuid4().hex[:8]}"])
+        db = client[f"test_inbox_{uuid.uuid4().hex[:8]}"]
+        inbox = Inbox(db)
         finished, crashed, new = (str(uuid.uuid4()) for _ in range(3))
 
         assert await inbox.claim([finished, crashed], "t") == {finished, crashed}
         await inbox.complete([finished])  # ... and the handler dies before `crashed` is done
 
+        assert await Inbox(db).claim([finished, crashed], "t") == {crashed}
         assert await inbox.claim([finished, crashed, new], "t") == {crashed, new}
         await inbox.complete([crashed, new])
         await inbox.complete([crashed])
         assert await inbox.claim([finished, crashed, new], "t") == set()
+        assert await Inbox(db).claim([finished, crashed, new], "t") == set()
+        forgetful = Inbox(db, remembered=1)
+        await forgetful.complete([finished, new])  # remembers `new` only; the database says
+        assert await forgetful.claim([finished, new], "t") == set()
     finally:
         await client.close()

@@ -10,8 +10,14 @@ updated; the work of a batch is one bulk write; and no collection that grows wit
 read on the way of a message:
 
 - `contact_versions`: the contact each application gave, `_id` = `<applicant>|<application>`:
-  one insert per application (a redelivery is refused). The latest application's counts; the
-  versions of a batch's citizens are read once per batch (`$in`) and the domain picks it.
+  one insert per application (a redelivery is refused). The latest application's counts (the
+  domain picks it). The store remembers the versions it wrote or read for
+  `contact_memory_seconds` (a version never changes), so that the events that follow an
+  application (screened, selected, ...) find its contact without reading a collection that
+  grows with every applicant; only citizens it does not remember are read, once per batch
+  (`$in`). What that costs: another notify instance's newer version of a remembered citizen
+  (a second application, with a new number, handled there) counts only once the memory of
+  that citizen is older than `contact_memory_seconds`.
 - `undeliverable_phones`: a number the gateway refused for good, `_id` = `<applicant>|<phone>`:
   an insert, so two refusals at once both stick (an `$addToSet` may lose one).
 - `awaiting_contact`: citizen events that came before the citizen's first application,
@@ -35,6 +41,8 @@ read on the way of a message:
 """
 
 import asyncio
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -288,9 +296,53 @@ class _Grouped:
 _HIDDEN = {"recipient": 0, "text": 0, "html": 0, "fallback_email": 0}
 
 
+class _ContactMemory:
+    """The contact versions of the citizens met lately, the least recent forgotten first."""
+
+    def __init__(self, seconds: float, citizens: int) -> None:
+        self._seconds = seconds
+        self._citizens = citizens
+        self._versions: OrderedDict[str, tuple[float, dict[str, ContactVersion]]] = OrderedDict()
+
+    def learn(self, versions: Sequence[ContactVersion], *, whole: Collection[str] = ()) -> None:
+        """Remember `versions`; for the citizens in `whole` these are all there are (read
+        from the database), for the others they add to what is remembered."""
+        now = time.monotonic()
+        fresh: dict[str, dict[str, ContactVersion]] = {id_: {} for id_ in whole}
+        for version in versions:
+            fresh.setdefault(version.applicant_id, {})[version.application_id] = version
+        for applicant_id, known in fresh.items():
+            if applicant_id not in whole and applicant_id in self._versions:
+                known = self._versions[applicant_id][1] | known
+            self._versions[applicant_id] = (now, known)
+            self._versions.move_to_end(applicant_id)
+        while len(self._versions) > self._citizens:
+            self._versions.popitem(last=False)
+
+    def recall(self, applicant_ids: Collection[str]) -> tuple[list[ContactVersion], set[str]]:
+        """The remembered versions of these citizens, and the citizens to read."""
+        oldest = time.monotonic() - self._seconds
+        found: list[ContactVersion] = []
+        missing: set[str] = set()
+        for applicant_id in applicant_ids:
+            entry = self._versions.get(applicant_id)
+            if entry is None or entry[0] < oldest or not entry[1]:
+                missing.add(applicant_id)
+            else:
+                found.extend(entry[1].values())
+        return found, missing
+
+
 class NotifyStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        *,
+        contact_memory_seconds: float = 300.0,
+        contact_memory_citizens: int = 50_000,
+    ) -> None:
         self._db = db
+        self._memory = _ContactMemory(contact_memory_seconds, contact_memory_citizens)
         self._versions = db["contact_versions"]
         self._undeliverable = db["undeliverable_phones"]
         self._awaiting = db["awaiting_contact"]
@@ -315,14 +367,21 @@ class NotifyStore:
     # -- contacts ------------------------------------------------------------------------
     async def add_contact_versions(self, versions: Sequence[ContactVersion]) -> None:
         await insert_new(self._versions, [_version_document(v) for v in versions])
+        self._memory.learn(versions)
 
     async def contacts_of(self, applicant_ids: Collection[str]) -> dict[str, Contact]:
-        """The contact in force of each of these citizens who applied: one read of each
-        collection for all of them."""
+        """The contact in force of each of these citizens who applied: the versions from
+        memory, or for citizens not remembered, one read for all of them; the numbers
+        refused for good (a small collection) read each time."""
         if not applicant_ids:
             return {}
+        versions, missing = self._memory.recall(set(applicant_ids))
+        if missing:
+            query = {"applicant_id": {"$in": list(missing)}}
+            read = [_version(doc) async for doc in self._versions.find(query)]
+            self._memory.learn(read, whole=missing)
+            versions.extend(read)
         mine = {"applicant_id": {"$in": list(set(applicant_ids))}}
-        versions = [_version(doc) async for doc in self._versions.find(mine)]
         refused = [
             (doc["applicant_id"], doc["phone"])
             async for doc in self._undeliverable.find(mine, {"applicant_id": 1, "phone": 1})
@@ -588,6 +647,11 @@ class NotifyStore:
     async def backlog(self) -> int:
         """Notifications whose work is not done: to send, or to report."""
         return sum([doc["size"] async for doc in self._outbox.find({}, {"size": 1})])
+
+    async def due_backlog(self, now: datetime) -> int:
+        """Of those, the ones due by `now` (not held for the morning)."""
+        cursor = self._outbox.find({"due_at": {"$lte": now}}, {"size": 1})
+        return sum([doc["size"] async for doc in cursor])
 
     async def history_of(self, applicant_id: str) -> list[HistoryEntry]:
         """Every notification to the citizen as planned, with its state now: the outcome, or

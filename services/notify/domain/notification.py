@@ -103,9 +103,13 @@ class Notification:
         template: Template,
         now: datetime,
         quiet_hours: QuietHours,
+        told_about: str | None = None,
     ) -> "Notification":
+        """`told_about` names what the citizen is told about when two events tell the same
+        (a partner re-sending an application under a new event id): one notification for
+        both. Left out, the source event is what is told."""
         return cls(
-            notification_id=notification_id(source_event_id, channel),
+            notification_id=notification_id(told_about or source_event_id, channel),
             source_event_id=source_event_id,
             source_event_type=source_event_type,
             applicant_id=recipient.applicant_id,

@@ -134,10 +134,33 @@ async def test_the_latest_application_gives_the_contact_whatever_order_they_are_
         store.add_contact_versions(versions[:10]),
     )
 
+    latest = {person: f"010{index:04d}{9:04d}" for index, person in enumerate(people)}
     known = await store.contacts_of(people)
-    assert {person: known[person].latest.phone for person in people} == {
-        person: f"010{index:04d}{9:04d}" for index, person in enumerate(people)
-    }
+    assert {person: known[person].latest.phone for person in people} == latest
+    restarted = NotifyStore(store._db)  # remembers nothing: reads the database
+    known = await restarted.contacts_of(people)
+    assert {person: known[person].latest.phone for person in people} == latest
+
+
+async def test_a_remembered_contact_counts_until_its_memory_is_older_than_the_setting(
+    store: NotifyStore,
+) -> None:
+    """Another notify instance's newer version of a citizen this one remembers (a second
+    application, handled there) is seen once the memory is older than
+    `contact_memory_seconds`; a citizen never met is read from the database at once."""
+    person, stranger = (f"P-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    forgetful = NotifyStore(store._db, contact_memory_seconds=0.5)
+    await forgetful.add_contact_versions([version(person, 0, "01011110000")])
+    elsewhere = NotifyStore(store._db)
+    await elsewhere.add_contact_versions(
+        [version(person, 1, "01022220000"), version(stranger, 0, "01033330000")]
+    )
+
+    remembered = await forgetful.contacts_of([person, stranger])
+    assert remembered[person].latest.phone == "01011110000"
+    assert remembered[stranger].latest.phone == "01033330000"
+    await asyncio.sleep(0.6)
+    assert (await forgetful.contacts_of([person]))[person].latest.phone == "01022220000"
 
 
 async def test_two_numbers_refused_at_once_are_both_remembered(store: NotifyStore) -> None:
