@@ -19,8 +19,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -187,6 +188,25 @@ class RateLimit:
         wait = self.buckets.take(client_key(request))
         if wait > 0:
             raise TooManyRequests(wait)
+
+
+_submissions: RateLimit | None = None
+
+
+async def submission_limit(request: Request) -> None:
+    """The rate on citizen submissions (SUBMISSIONS_PER_MINUTE, SUBMISSION_BURST), read from
+    the environment on first use; one set of buckets per process."""
+    global _submissions
+    if _submissions is None:
+        _submissions = RateLimit.submissions()
+    await _submissions(request)
+
+
+# A route parameter placed after the route's authentication parameter (FastAPI resolves them
+# in order, and shared.auth puts the verified caller on request.state), so that a citizen is
+# limited by who they are, not by the address they share with a whole carrier's NAT:
+#     async def apply(request: ApplicationRequest, who: Submitter, _: SubmissionLimit) -> ...
+SubmissionLimit = Annotated[None, Depends(submission_limit)]
 
 
 class RateLimitRoute:

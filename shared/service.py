@@ -32,6 +32,7 @@ from shared.kafka import (
     start_broker,
     subscribe,
 )
+from shared.limits import BodySizeLimit
 from shared.log import configure_logging
 from shared.metrics import EventMetrics
 from shared.mongo import make_mongo_client, mongo_reachable, wait_for_mongo
@@ -151,6 +152,7 @@ class ServiceRuntime:
             version=version,
             lifespan=self._lifespan,
         )
+        app.add_middleware(BodySizeLimit)  # 413 over HTTP_MAX_BODY_BYTES (shared/limits.py)
         asyncapi = AsyncAPI(
             self.broker,
             title=f"{self.title} — events",
