@@ -3,6 +3,12 @@
 A service's `app.py` builds a `ServiceRuntime`, registers its event handlers and HTTP routes on
 it, and asks it for the ASGI app. The runtime serves /healthz, /readyz, /metrics, the OpenAPI
 docs (/docs) and the AsyncAPI docs (/asyncapi) the same way for every service.
+
+Those stay open (probes, Prometheus, partners reading the docs); every other route declares
+who may call it with the dependencies of shared.auth, which find the runtime's `Authenticator`
+on the app. The runtime also keeps the service's audit log (shared.audit: insert-only, read
+by auditors at GET /audit) and gives every request an id (`X-Request-ID`, kept from the
+caller when it looks like one) that the audit log records.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -20,6 +28,8 @@ from faststream.specification import AsyncAPI, get_asyncapi_html
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.audit import AuditLog, audit_routes
+from shared.auth import Authenticator
 from shared.envelope import ForbiddenDataError
 from shared.inbox import Inbox
 from shared.kafka import (
@@ -43,6 +53,9 @@ log = logging.getLogger(__name__)
 
 StartupHook = Callable[[], Awaitable[None]]
 SHUTDOWN_GRACE_SECONDS = 5.0
+# A caller's X-Request-ID is kept (it ties the audit log to a gateway's logs) when it looks
+# like an id; anything else is replaced, so a header cannot smuggle text into the log.
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def _field(error: Any) -> str:
@@ -67,7 +80,9 @@ class ServiceRuntime:
         self.mongo = make_mongo_client(settings.mongodb_uri)
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.database_name(name)]
         self.inbox = Inbox(self.db)
-        self._startup_hooks: list[StartupHook] = []
+        self.audit_log = AuditLog(self.db, name)
+        self.authenticator = Authenticator(settings)
+        self._startup_hooks: list[StartupHook] = [self.audit_log.create_indexes]
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.connected = asyncio.Event()
 
@@ -82,9 +97,15 @@ class ServiceRuntime:
         self._background.append(loop)
 
     def subscribe(
-        self, topic: str, payload: type[PayloadT], description: str
+        self,
+        topic: str,
+        payload: type[PayloadT],
+        description: str,
+        *,
+        wanted: Callable[[PayloadT], bool] | None = None,
     ) -> Callable[[BatchHandler[PayloadT]], BatchHandler[PayloadT]]:
-        """The handler gets batches of new, valid events of `topic` (see shared.kafka)."""
+        """The handler gets batches of new, valid events of `topic` (see shared.kafka); with
+        `wanted`, only the events whose payload it accepts."""
         return subscribe(
             self.broker,
             topic,
@@ -96,6 +117,7 @@ class ServiceRuntime:
             metrics=self.metrics,
             description=description,
             max_records=self.settings.consumer_max_records,
+            wanted=wanted,
         )
 
     def publisher(
@@ -153,6 +175,9 @@ class ServiceRuntime:
             lifespan=self._lifespan,
         )
         app.add_middleware(BodySizeLimit)  # 413 over HTTP_MAX_BODY_BYTES (shared/limits.py)
+        # What the dependencies of shared.auth and shared.audit find on every request.
+        app.state.authenticator = self.authenticator
+        app.state.audit_log = self.audit_log
         asyncapi = AsyncAPI(
             self.broker,
             title=f"{self.title} — events",
@@ -171,7 +196,18 @@ class ServiceRuntime:
             return JSONResponse(
                 status_code=error.status,
                 content={"detail": [{"field": error.field, "problem": error.problem}]},
+                headers=getattr(error, "headers", None),  # 401: WWW-Authenticate: Bearer
             )
+
+        @app.middleware("http")
+        async def request_id(
+            request: Request, call_next: Callable[[Request], Awaitable[Response]]
+        ) -> Response:
+            given = request.headers.get("x-request-id", "")
+            request.state.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+            response = await call_next(request)
+            response.headers["X-Request-ID"] = request.state.request_id
+            return response
 
         @app.get("/healthz", tags=["operations"])
         async def healthz() -> dict[str, str]:
@@ -198,4 +234,5 @@ class ServiceRuntime:
         async def asyncapi_json() -> Any:
             return asyncapi.to_specification().to_jsonable()
 
+        app.include_router(audit_routes())
         return app

@@ -3,10 +3,18 @@ free ports for the test session and stopped afterwards, also when tests fail.
 
 Integration tests take the `stack` fixture; unit tests never touch it, so `pytest -m "not
 integration"` needs neither Java nor Go.
+
+Every HTTP API wants a bearer token: the session has a real local issuer (a key pair made at
+start-up, its JWKS served over HTTP on a free port; deploy/local/token_issuer.py) which every
+service instance of the tests trusts, and `as_citizen`, `as_operator`, `as_partner` and
+`as_auditor` give the headers of a real signed token of each role.
 """
 
 import asyncio
+import atexit
 import inspect
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
@@ -21,6 +29,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 
+from deploy.local.token_issuer import LocalIssuer
 from shared.clock import SEOUL
 from shared.topics import ALL_TOPICS
 
@@ -28,6 +37,60 @@ if TYPE_CHECKING:
     from deploy.local.stack import SmsGatewaySink, SmtpSink
 
 SMS_TOKEN = "test-token"
+TEST_AUDIENCE = "ilteo-test"
+
+
+class _SessionIssuer:
+    """The tests' token issuer, started on first use and stopped when the session ends."""
+
+    def __init__(self) -> None:
+        self._issuer: LocalIssuer | None = None
+
+    def __call__(self) -> LocalIssuer:
+        if self._issuer is None:
+            keys = Path(tempfile.mkdtemp(prefix="ilteo-test-auth-"))
+            issuer = LocalIssuer(keys, audience=TEST_AUDIENCE)
+            server = issuer.serve_in_thread()
+            issuer.issuer = f"http://127.0.0.1:{server.server_port}"
+            atexit.register(shutil.rmtree, keys, ignore_errors=True)
+            atexit.register(server.shutdown)
+            self._issuer = issuer
+        return self._issuer
+
+
+session_issuer = _SessionIssuer()
+
+
+def auth_settings() -> dict[str, Any]:
+    """The settings that make a service trust the tests' issuer."""
+    issuer = session_issuer()
+    return {
+        "auth_issuer": issuer.issuer,
+        "auth_audience": issuer.audience,
+        "auth_jwks_url": f"{issuer.issuer}/.well-known/jwks.json",
+    }
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def as_citizen(applicant_id: str) -> dict[str, str]:
+    """A citizen's token: `sub` is their `applicant.applicant_id`."""
+    return bearer(session_issuer().mint(applicant_id, ["citizen"]))
+
+
+def as_operator(*programs: str, sub: str = "operator-1") -> dict[str, str]:
+    """An operator of `programs` (program ids); of every program ("*") when none is given."""
+    return bearer(session_issuer().mint(sub, ["operator"], programs or ["*"]))
+
+
+def as_partner(sub: str = "partner-district-office") -> dict[str, str]:
+    return bearer(session_issuer().mint(sub, ["partner"]))
+
+
+def as_auditor(sub: str = "auditor-1") -> dict[str, str]:
+    return bearer(session_issuer().mint(sub, ["auditor"]))
 
 
 @dataclass(frozen=True)
@@ -55,6 +118,7 @@ class Stack:
             "mongodb_uri": self.mongodb_uri,
             "mongodb_database": f"test_{service}_{uuid.uuid4().hex[:10]}",
             "dependency_retry_seconds": 0.5,
+            **auth_settings(),
         }
 
 
@@ -154,11 +218,20 @@ async def wait_for(probe: Callable[[], Any], *, within: float = 60.0, settle: fl
 
 
 @asynccontextmanager
-async def running(app: FastAPI, within: float = 60.0) -> AsyncIterator[httpx.AsyncClient]:
-    """Run a service in this process (real Kafka and database) until the block ends."""
+async def running(
+    app: FastAPI, within: float = 60.0, headers: Mapping[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Run a service in this process (real Kafka and database) until the block ends.
+
+    The client acts as an operator of every program unless `headers` say otherwise; a
+    request of a citizen passes `headers=as_citizen(applicant_id)` itself."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://service",
+            headers=dict(headers) if headers is not None else as_operator(),
+        ) as client:
             deadline = asyncio.get_running_loop().time() + within
             while (await client.get("/readyz")).status_code != 200:
                 if asyncio.get_running_loop().time() > deadline:

@@ -32,6 +32,7 @@ clashes with a developer's running one):
     ILTEO_SMTP_PORT              1025   SMTP sink
     ILTEO_SMS_PORT               8025   SMS gateway sink (POST /send, GET /messages)
     ILTEO_SMS_GATEWAY_TOKEN      local-dev-token  bearer token the gateway sink demands
+    ILTEO_AUTH_PORT              8090   local token issuer (JWKS, dev tokens; token_issuer.py)
     ILTEO_RECRUITMENT_PORT       8001   HTTP port of each service
     ILTEO_ENROLLMENT_PORT        8002
     ILTEO_PLACEMENT_PORT         8003
@@ -1037,6 +1038,52 @@ class SmsGatewaySink(ManagedProcess):
         return _read_jsonl(self.store_dir / "messages.jsonl")
 
 
+class TokenIssuer(ManagedProcess):
+    """The local OIDC stand-in (deploy/local/token_issuer.py): JWKS and dev tokens."""
+
+    name = "token-issuer"
+    marker = "deploy.local.token_issuer"
+
+    def __init__(
+        self,
+        port: int,
+        keys_dir: Path,
+        *,
+        log_file: Path | None = None,
+        pid_file: Path | None = None,
+    ) -> None:
+        super().__init__(
+            log_file=log_file or keys_dir / "token-issuer.log", pid_file=pid_file, env=_python_env()
+        )
+        self.port = port
+        self.keys_dir = keys_dir
+
+    @property
+    def issuer(self) -> str:
+        """What AUTH_ISSUER is set to (the tokens' `iss`)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def auth_env(self) -> dict[str, str]:
+        """The services' settings that make them trust this issuer's tokens."""
+        return {
+            "AUTH_ISSUER": self.issuer,
+            "AUTH_AUDIENCE": "ilteo",
+            "AUTH_JWKS_URL": f"{self.issuer}/.well-known/jwks.json",
+        }
+
+    def _ports(self) -> dict[str, int]:
+        return {"http": self.port}
+
+    def _command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "deploy.local.token_issuer", "serve",
+            "--port", str(self.port), "--dir", str(self.keys_dir), "--issuer", self.issuer,
+        ]  # fmt: skip
+
+    def _probe(self) -> bool:
+        return _http_status(f"{self.issuer}/healthz") == 200
+
+
 class Service(ManagedProcess):
     """One of the four services, `python -m services.<name>`; ready when /readyz is 200."""
 
@@ -1105,7 +1152,22 @@ def contract_env(
         "SMS_GATEWAY_URL": f"http://127.0.0.1:{sms_port}/send",
         "SMS_GATEWAY_TOKEN": sms_token,
         "SMS_SENDER": SMS_SENDER,
+        **personal_data_env(),
     }
+
+
+def personal_data_env() -> dict[str, str]:
+    """Where the services find their personal-data keys (docs/decisions/0006): a key file
+    made on the first run, in the git-ignored run folder, readable by its owner only, and
+    kept (a new one would leave what the old keys sealed unreadable). Keys already set in
+    this environment (PERSONAL_DATA_KEYS or PERSONAL_DATA_KEYS_FILE) are used instead."""
+    from shared.personal_data import ensure_key_file
+
+    if os.environ.get("PERSONAL_DATA_KEYS") or os.environ.get("PERSONAL_DATA_KEYS_FILE"):
+        return {}
+    key_file = run_dir() / "personal-data-keys.env"
+    ensure_key_file(key_file)
+    return {"PERSONAL_DATA_KEYS_FILE": str(key_file)}
 
 
 class StackConfig:
@@ -1120,6 +1182,7 @@ class StackConfig:
         self.smtp_port = _env_port("ILTEO_SMTP_PORT", 1025)
         self.sms_port = _env_port("ILTEO_SMS_PORT", 8025)
         self.sms_token = os.environ.get("ILTEO_SMS_GATEWAY_TOKEN", "local-dev-token")
+        self.auth_port = _env_port("ILTEO_AUTH_PORT", 8090)
         self.service_ports = {
             name: _env_port(f"ILTEO_{name.upper()}_PORT", default)
             for name, default in zip(SERVICES, (8001, 8002, 8003, 8004), strict=True)
@@ -1189,14 +1252,27 @@ class StackConfig:
         sink.port_variables = {"http": "ILTEO_SMS_PORT"}
         return sink
 
+    def token_issuer(self) -> TokenIssuer:
+        issuer = TokenIssuer(
+            self.auth_port,
+            self.data / "auth",
+            log_file=self.log_file("token-issuer"),
+            pid_file=self.pid_file("token-issuer"),
+        )
+        issuer.port_variables = {"http": "ILTEO_AUTH_PORT"}
+        return issuer
+
     def service_env(self) -> dict[str, str]:
         """The contract's configuration variables, pointing at this stack."""
-        return contract_env(
-            kafka_port=self.kafka_port,
-            mongo_port=self.mongo_port,
-            smtp_port=self.smtp_port,
-            sms_port=self.sms_port,
-            sms_token=self.sms_token,
+        return (
+            contract_env(
+                kafka_port=self.kafka_port,
+                mongo_port=self.mongo_port,
+                smtp_port=self.smtp_port,
+                sms_port=self.sms_port,
+                sms_token=self.sms_token,
+            )
+            | self.token_issuer().auth_env()
         )
 
     def service(self, name: str) -> Service:
@@ -1216,17 +1292,19 @@ class StackConfig:
             "ferretdb": {"wire": self.mongo_port, "debug": self.mongo_debug_port},
             "smtp-sink": {"smtp": self.smtp_port},
             "sms-gateway": {"http": self.sms_port},
+            "token-issuer": {"http": self.auth_port},
         }
         return table.get(name) or {"http": self.service_ports[name]}
 
 
 # stop order of `down`: services first, so that nothing writes to a stopped dependency
-INFRASTRUCTURE: tuple[str, ...] = ("sms-gateway", "smtp-sink", "ferretdb", "kafka")
+INFRASTRUCTURE: tuple[str, ...] = ("token-issuer", "sms-gateway", "smtp-sink", "ferretdb", "kafka")
 MARKERS: dict[str, str] = {
     "kafka": Kafka.marker,
     "ferretdb": f"ferretdb-{FERRETDB_VERSION}",
     "smtp-sink": SmtpSink.marker,
     "sms-gateway": SmsGatewaySink.marker,
+    "token-issuer": TokenIssuer.marker,
     **{name: f"services.{name}" for name in SERVICES},
 }
 
@@ -1316,6 +1394,7 @@ def command_up(*, services: Sequence[str] = SERVICES, keep_on_failure: bool = Fa
     try:
         kafka = config.kafka()
         infrastructure = [kafka, config.ferretdb(), config.smtp_sink(), config.sms_gateway()]
+        infrastructure.append(config.token_issuer())
         _start_all(infrastructure, config, 90.0, started)
         topics_started = time.monotonic()
         from shared.topics import ALL_TOPICS
@@ -1344,6 +1423,8 @@ def _print_urls(config: StackConfig, services: Sequence[str]) -> None:
         f"SMTP sink        localhost:{config.smtp_port}; e-mails land in {config.mail_dir}",
         f"SMS gateway      POST http://127.0.0.1:{config.sms_port}/send; "
         f"received: http://127.0.0.1:{config.sms_port}/messages",
+        f"token issuer     http://127.0.0.1:{config.auth_port}/token?role=operator&sub=op-1"
+        "&programs=*",
     ]
     for name in services:
         base = f"http://127.0.0.1:{config.service_ports[name]}"
@@ -1360,7 +1441,7 @@ def _print_urls(config: StackConfig, services: Sequence[str]) -> None:
 def command_down() -> None:
     config = StackConfig()
     stopped_any = False
-    for group in (SERVICES, INFRASTRUCTURE[:2], INFRASTRUCTURE[2:3], INFRASTRUCTURE[3:]):
+    for group in (SERVICES, INFRASTRUCTURE[:3], INFRASTRUCTURE[3:4], INFRASTRUCTURE[4:]):
         pids: list[tuple[str, int]] = []
         for name in group:
             pid_file = config.pid_file(name)

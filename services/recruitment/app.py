@@ -18,7 +18,7 @@ from shared.topics import Topic
 
 from .adapters.store import RecruitmentStore
 from .domain import parse_catalog
-from .entrypoints import events, http
+from .entrypoints import events, http, privacy
 from .use_cases import Clock, Ports, Publishers
 
 log = logging.getLogger(__name__)
@@ -80,4 +80,6 @@ def create_app(settings: RecruitmentSettings | None = None, clock: Clock = now_k
     app = runtime.http_app()
     app.include_router(http.citizen_routes(ports))
     app.include_router(http.operator_routes(ports))
+    app.include_router(privacy.citizen_routes(ports))
+    app.include_router(privacy.operator_routes(ports))
     return app

@@ -8,7 +8,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from shared.contracts.recruitment import (
     Applicant,
@@ -364,3 +364,83 @@ async def publish_decisions(ports: Ports, call_id: str) -> int:
     except StaleCall as error:
         raise Conflict("status", "the call changed meanwhile") from error
     return len(decisions)
+
+
+# -- privacy: right of access and retention (docs/decisions/0006) ----------------------------
+# Personal data of a call's applicants is kept this long after the programme's term ends:
+# long enough for objections and appeals against a selection, the city's audits of subsidised
+# programmes and the checks of repeated participation that several programmes make over the
+# previous years; after that only anonymous statistics are needed. An assumption for the
+# city's privacy officer to confirm; configurable: PERSONAL_DATA_RETENTION_DAYS.
+DEFAULT_RETENTION = timedelta(days=3 * 365)
+
+
+@dataclass(frozen=True)
+class CitizenApplication:
+    """One application as recruitment holds it, personal data opened (None once purged)."""
+
+    application_id: str
+    call_id: str
+    received_at: datetime | None
+    application: ApplicationSubmitted | None
+    screening: Screening
+    refused: bool
+    decisions: list[SelectionDecision]
+    personal_data_purged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CitizenData:
+    applicant_id: str
+    applications: list[CitizenApplication]
+
+
+async def citizen_data(ports: Ports, applicant_id: str) -> CitizenData:
+    """Everything recruitment holds about one person (right of access): every application
+    with its personal data decrypted, its screening and every selection decision about it."""
+    stored = await ports.store.applications_of(applicant_id)
+    decisions = await ports.store.decisions_about([s.screening.application_id for s in stored])
+    by_application: dict[str, list[SelectionDecision]] = {}
+    for decision in decisions:
+        by_application.setdefault(decision.application_id, []).append(decision)
+    return CitizenData(
+        applicant_id=applicant_id,
+        applications=[
+            CitizenApplication(
+                application_id=s.screening.application_id,
+                call_id=s.screening.call_id,
+                received_at=s.received_at,
+                application=s.application,
+                screening=s.screening,
+                refused=s.refused,
+                decisions=by_application.get(s.screening.application_id, []),
+                personal_data_purged_at=s.personal_data_purged_at,
+            )
+            for s in stored
+        ],
+    )
+
+
+def program_ended_on(call: Call) -> date:
+    """When the programme a call recruited for ends: its end date, or, for a call that gives
+    none (a course whose end is not announced), its start date, so that the retention period
+    is never open-ended."""
+    return call.end_date or call.start_date
+
+
+async def purge_expired_personal_data(
+    ports: Ports, retention: timedelta = DEFAULT_RETENTION
+) -> dict[str, int]:
+    """Drop the personal data of the applicants of every call whose programme ended more
+    than `retention` ago; screenings, decisions, selection runs and counts stay as
+    anonymous statistics. Safe to run again at any time: for each call purged now, how many
+    applications lost their personal data."""
+    now = ports.clock()
+    today = now.date()
+    purged: dict[str, int] = {}
+    for call in await ports.store.calls():
+        if program_ended_on(call) + retention < today:
+            count = await ports.store.purge_personal_data(call.id, now)
+            if count:
+                purged[call.id] = count
+    return purged

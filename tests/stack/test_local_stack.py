@@ -329,6 +329,7 @@ def test_up_status_and_down_leave_no_process_behind(tmp_path: Path) -> None:
                 "ILTEO_MONGO_DEBUG_PORT",
                 "ILTEO_SMTP_PORT",
                 "ILTEO_SMS_PORT",
+                "ILTEO_AUTH_PORT",
             )
         },
     }
@@ -336,7 +337,7 @@ def test_up_status_and_down_leave_no_process_behind(tmp_path: Path) -> None:
         up = run_stack("up --no-services", env)
         assert up.returncode == 0, up.stdout + up.stderr
         pids = {p.stem: int(p.read_text()) for p in run.glob("*.pid")}
-        assert set(pids) == {"kafka", "ferretdb", "smtp-sink", "sms-gateway"}
+        assert set(pids) == {"kafka", "ferretdb", "smtp-sink", "sms-gateway", "token-issuer"}
         assert all(alive(pid) for pid in pids.values())
         assert f"127.0.0.1:{env['ILTEO_KAFKA_PORT']}" in up.stdout
 

@@ -5,7 +5,12 @@ with its status and the field at fault.
 Answers to offers, withdrawals and completions are decided by the cohort's one writer, in
 order with every other change to its seats: these routes answer 202 (taken) at once and the
 result shows, moments later, where the citizen or operator looks (`/offers`, `/enrollments`,
-`/roster`)."""
+`/roster`).
+
+Who may call what (shared/auth.py): the course catalog is readable with any token; a citizen
+answers their own offers, withdraws and answers their own survey; their offers and
+enrollments are also readable by operators of every program and auditors; an operator acts on
+the cohorts of the programs in their token, and every such action goes to the audit log."""
 
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -13,6 +18,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.audit import Audit
+from shared.auth import (
+    Anyone,
+    Citizen,
+    CitizenOrStaff,
+    Forbidden,
+    Operator,
+    OperatorOrAuditor,
+    Principal,
+    Role,
+)
 from shared.contracts.enrollment import CourseRecommendation
 from shared.problems import Unprocessable
 
@@ -234,11 +250,26 @@ def _month(value: str | None) -> date | None:
         raise Unprocessable("start_month", "expected YYYY-MM") from None
 
 
+def _mine(who: Principal, applicant_id: str) -> None:
+    """Only the citizen answers, accepts or withdraws for themself."""
+    if who.subject != applicant_id:
+        raise Forbidden("applicant_id", "only the citizen themself may do this")
+
+
+async def _cohort_of(ports: Ports, who: Principal, cohort_id: str) -> Cohort:
+    """The cohort, if `who` operates its program (auditors read every cohort)."""
+    found = await use_cases.cohort(ports, cohort_id)
+    if not who.has(Role.AUDITOR):
+        who.require_program(found.program_id)
+    return found
+
+
 def citizen_routes(ports: Ports) -> APIRouter:
     router = APIRouter(tags=["citizens"])
 
     @router.get("/cohorts")
     async def find_cohorts(
+        _: Anyone,
         field: TrainingField | None = None,
         age_group: AgeGroup | None = None,
         district: Annotated[
@@ -258,13 +289,14 @@ def citizen_routes(ports: Ports) -> APIRouter:
         return [Listing.of(found) for found in await use_cases.find_cohorts(ports, query)]
 
     @router.get("/cohorts/{cohort_id}")
-    async def cohort(cohort_id: str) -> Listing:
+    async def cohort(cohort_id: str, _: Anyone) -> Listing:
         found = await use_cases.cohort(ports, cohort_id)
         return Listing.of(Found(found, found.call_status(ports.clock()), None))
 
     @router.get("/applicants/{applicant_id}/offers")
-    async def offers(applicant_id: str) -> ApplicantOffers:
+    async def offers(applicant_id: str, who: CitizenOrStaff) -> ApplicantOffers:
         """Seats offered to the citizen: open ones with their deadline, and answered ones."""
+        who.require_self_or_staff(applicant_id)
         found = await use_cases.offers_of(ports, applicant_id)
         return ApplicantOffers(applicant_id=applicant_id, offers=[SeatView.of(s) for s in found])
 
@@ -272,8 +304,9 @@ def citizen_routes(ports: Ports) -> APIRouter:
         "/applicants/{applicant_id}/offers/{offer_id}/accept",
         status_code=status.HTTP_202_ACCEPTED,
     )
-    async def accept(applicant_id: str, offer_id: str) -> Taken:
+    async def accept(applicant_id: str, offer_id: str, who: Citizen) -> Taken:
         """Accept an open offer before its deadline: the enrollment is confirmed."""
+        _mine(who, applicant_id)
         await use_cases.answer_offer(ports, applicant_id, offer_id, accept=True)
         return Taken(status_url=f"/applicants/{applicant_id}/offers")
 
@@ -281,13 +314,15 @@ def citizen_routes(ports: Ports) -> APIRouter:
         "/applicants/{applicant_id}/offers/{offer_id}/decline",
         status_code=status.HTTP_202_ACCEPTED,
     )
-    async def decline(applicant_id: str, offer_id: str) -> Taken:
+    async def decline(applicant_id: str, offer_id: str, who: Citizen) -> Taken:
         """Decline an open offer: the seat goes to the next person on the waitlist."""
+        _mine(who, applicant_id)
         await use_cases.answer_offer(ports, applicant_id, offer_id, accept=False)
         return Taken(status_url=f"/applicants/{applicant_id}/offers")
 
     @router.get("/applicants/{applicant_id}/enrollments")
-    async def enrollments(applicant_id: str) -> ApplicantEnrollments:
+    async def enrollments(applicant_id: str, who: CitizenOrStaff) -> ApplicantEnrollments:
+        who.require_self_or_staff(applicant_id)
         found = await use_cases.enrollments_of(ports, applicant_id)
         return ApplicantEnrollments(
             applicant_id=applicant_id,
@@ -299,15 +334,17 @@ def citizen_routes(ports: Ports) -> APIRouter:
         "/applicants/{applicant_id}/enrollments/{enrollment_id}/withdraw",
         status_code=status.HTTP_202_ACCEPTED,
     )
-    async def withdraw(applicant_id: str, enrollment_id: str) -> Taken:
+    async def withdraw(applicant_id: str, enrollment_id: str, who: Citizen) -> Taken:
         """Give up a seat (also after the start), an open offer or a waitlist place."""
+        _mine(who, applicant_id)
         await use_cases.withdraw(ports, applicant_id, enrollment_id)
         return Taken(status_url=f"/applicants/{applicant_id}/enrollments")
 
     @router.get("/surveys/{enrollment_id}")
-    async def survey(enrollment_id: str) -> SurveyForm:
+    async def survey(enrollment_id: str, who: Citizen) -> SurveyForm:
         """The participant satisfaction survey (참여자 만족도 조사) of a completed course."""
         standing = await use_cases.survey_for(ports, enrollment_id)
+        _mine(who, standing.seat.applicant_id)
         return SurveyForm(
             enrollment_id=enrollment_id,
             program_name=standing.cohort.program_name,
@@ -317,8 +354,9 @@ def citizen_routes(ports: Ports) -> APIRouter:
         )
 
     @router.post("/surveys/{enrollment_id}", status_code=status.HTTP_201_CREATED)
-    async def answer_survey(enrollment_id: str, answers: Answers) -> SurveyReceipt:
+    async def answer_survey(enrollment_id: str, answers: Answers, who: Citizen) -> SurveyReceipt:
         """Answer once; a second answer is refused (409)."""
+        _mine(who, (await use_cases.survey_for(ports, enrollment_id)).seat.applicant_id)
         response = await use_cases.answer_survey(ports, enrollment_id, answers)
         return SurveyReceipt(enrollment_id=enrollment_id, answered_at=response.answered_at)
 
@@ -329,10 +367,13 @@ def operator_routes(ports: Ports) -> APIRouter:
     router = APIRouter(tags=["operators"])
 
     @router.post("/cohorts", status_code=status.HTTP_201_CREATED)
-    async def add_cohort(cohort: Cohort) -> Cohort:
+    async def add_cohort(cohort: Cohort, who: Operator, audit: Audit) -> Cohort:
         """A new cohort (campus × course × term), as data; `call.id` names the recruitment call
         whose selected and waitlisted applicants fill it."""
-        return await use_cases.add_cohort(ports, cohort)
+        who.require_program(cohort.program_id)
+        added = await use_cases.add_cohort(ports, cohort)
+        await audit.record("cohort.added", cohort.id, program_id=cohort.program_id)
+        return added
 
     async def fill_and_seats(cohort_id: str) -> RosterView:
         found = await use_cases.roster(ports, cohort_id)
@@ -357,23 +398,27 @@ def operator_routes(ports: Ports) -> APIRouter:
         )
 
     @router.get("/cohorts/{cohort_id}/roster")
-    async def roster(cohort_id: str) -> RosterView:
+    async def roster(cohort_id: str, who: OperatorOrAuditor) -> RosterView:
         """Every seat of the cohort, whatever became of it, and its fill status."""
+        await _cohort_of(ports, who, cohort_id)
         return await fill_and_seats(cohort_id)
 
     @router.get("/cohorts/{cohort_id}/fill")
-    async def fill(cohort_id: str) -> Fill:
+    async def fill(cohort_id: str, who: OperatorOrAuditor) -> Fill:
         """Seats by status, fill ratio, and how many times the cohort became full."""
+        await _cohort_of(ports, who, cohort_id)
         return (await fill_and_seats(cohort_id)).fill
 
     @router.post("/cohorts/{cohort_id}/sessions/{session}/attendance")
     async def record_attendance(
-        cohort_id: str, session: int, attendance: SessionAttendance
+        cohort_id: str, session: int, attendance: SessionAttendance, who: Operator, audit: Audit
     ) -> AttendanceRecorded:
         """One session's attendance; a later record for the same session corrects it."""
+        await _cohort_of(ports, who, cohort_id)
         recorded = await use_cases.record_attendance(
             ports, cohort_id, session, [(m.enrollment_id, m.present) for m in attendance.marks]
         )
+        await audit.record("attendance.recorded", cohort_id, session=session, marks=recorded)
         return AttendanceRecorded(cohort_id=cohort_id, recorded=recorded)
 
     @router.post(
@@ -390,9 +435,12 @@ def operator_routes(ports: Ports) -> APIRouter:
             }
         },
     )
-    async def import_attendance(cohort_id: str, request: Request) -> AttendanceRecorded:
+    async def import_attendance(
+        cohort_id: str, request: Request, who: Operator, audit: Audit
+    ) -> AttendanceRecorded:
         """A campus system's export: `enrollment_id,session,present` with a header, UTF-8 or
         CP949 (present: 1/0, Y/N, O/X, 출석/결석). All rows or none."""
+        await _cohort_of(ports, who, cohort_id)
         body = await request.body()
         if len(body) > MAX_CSV_BYTES:
             raise Unprocessable("body", f"at most {MAX_CSV_BYTES} bytes")
@@ -404,31 +452,41 @@ def operator_routes(ports: Ports) -> APIRouter:
             except UnicodeDecodeError:
                 raise Unprocessable("body", "not UTF-8 or CP949 text") from None
         recorded = await use_cases.import_attendance(ports, cohort_id, text)
+        await audit.record("attendance.imported", cohort_id, marks=recorded)
         return AttendanceRecorded(cohort_id=cohort_id, recorded=recorded)
 
     @router.get("/cohorts/{cohort_id}/attendance")
-    async def attendance(cohort_id: str) -> list[AttendanceLineView]:
+    async def attendance(cohort_id: str, who: OperatorOrAuditor) -> list[AttendanceLineView]:
+        await _cohort_of(ports, who, cohort_id)
         lines = await use_cases.attendance(ports, cohort_id)
         return [AttendanceLineView.model_validate(line, from_attributes=True) for line in lines]
 
     @router.post("/cohorts/{cohort_id}/completion", status_code=status.HTTP_202_ACCEPTED)
-    async def complete(cohort_id: str) -> CompletionTaken:
+    async def complete(cohort_id: str, who: Operator, audit: Audit) -> CompletionTaken:
         """After the last day: each confirmed enrollment completes (at the cohort's attendance
         rate, 80% by default) or drops out. Completed citizens get the survey link."""
+        await _cohort_of(ports, who, cohort_id)
         judged = await use_cases.complete_cohort(ports, cohort_id)
+        await audit.record("cohort.completed", cohort_id, judged=judged)
         return CompletionTaken(
             cohort_id=cohort_id, judged=judged, roster_url=f"/cohorts/{cohort_id}/roster"
         )
 
     @router.get("/survey-results")
     async def survey_results(
+        who: OperatorOrAuditor,
         scope: Scope = Scope.PROGRAM,
         id_: Annotated[
             str | None, Query(alias="id", description="one program/cohort/campus")
         ] = None,
     ) -> list[SurveyAverages]:
-        """Average scores per question, by program, cohort or campus."""
+        """Average scores per question, by program, cohort or campus (an operator sees the
+        programs in their token; one of every program and auditors see all)."""
         groups = await use_cases.survey_results(ports, scope, id_)
+        if not (who.has(Role.AUDITOR) or who.operates_everything):
+            if scope is not Scope.PROGRAM:  # cohorts and campuses span programs
+                raise Forbidden("scope", "by cohort or campus needs an operator of every program")
+            groups = [group for group in groups if who.operates(group.id)]
         return [SurveyAverages.of(group) for group in groups]
 
     return router

@@ -1,10 +1,15 @@
-"""HTTP routes of the notify service: they translate, the use cases decide."""
+"""HTTP routes of the notify service: they translate, the use cases decide.
+
+Who may call what (shared/auth.py): a citizen reads their own notification history (operators
+of every program and auditors may too); operators read the templates and their previews."""
 
 from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
+
+from shared.auth import CitizenOrStaff, Operator
 
 from .. import use_cases
 from ..domain.channels import Channel
@@ -84,8 +89,9 @@ def routes(ports: Ports) -> APIRouter:
     router = APIRouter()
 
     @router.get("/citizens/{applicant_id}/notifications", tags=["citizens"])
-    async def history(applicant_id: str) -> CitizenNotifications:
+    async def history(applicant_id: str, who: CitizenOrStaff) -> CitizenNotifications:
         """Every notification to a citizen, with delivery status; contacts masked."""
+        who.require_self_or_staff(applicant_id)
         entries = await use_cases.history_of(ports, applicant_id)
         return CitizenNotifications(
             applicant_id=applicant_id,
@@ -93,14 +99,14 @@ def routes(ports: Ports) -> APIRouter:
         )
 
     @router.get("/templates", tags=["operators"])
-    async def templates() -> list[TemplateView]:
+    async def templates(_: Operator) -> list[TemplateView]:
         return [
             TemplateView(name=t.name, urgent=t.urgent, lms_subject=t.lms_subject)
             for t in use_cases.templates(ports)
         ]
 
     @router.get("/templates/{name}/preview", tags=["operators"])
-    async def preview(name: str) -> TemplatePreview:
+    async def preview(name: str, _: Operator) -> TemplatePreview:
         """Render a template with its sample data: the SMS/LMS text and both e-mail parts."""
         try:
             rendered = use_cases.preview(ports, name)

@@ -1,4 +1,10 @@
-"""HTTP routes of the placement service: they translate, the use cases decide."""
+"""HTTP routes of the placement service: they translate, the use cases decide.
+
+Who may call what (shared/auth.py): a citizen reads their own employments and public-job
+assignment (operators and auditors may too); operators verify employment reports, read outcome
+rates and the positions of the public-job calls of their programs, and run job matching
+(employers, openings, graduates' profiles, referrals, matching days). Every operator action
+that changes something goes to the audit log, with the operator as the token names them."""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ from datetime import date, datetime, time
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
+from shared.audit import Audit
+from shared.auth import CitizenOrStaff, Operator, OperatorOrAuditor, Role
 from shared.contracts.placement import (
     Employer,
     EmploymentReported,
@@ -300,8 +308,9 @@ def routes(ports: Ports) -> APIRouter:
 
     # -- employment outcomes ---------------------------------------------------------------
     @router.get("/applicants/{applicant_id}/employments", tags=["employments"])
-    async def employments(applicant_id: str) -> ApplicantEmployments:
+    async def employments(applicant_id: str, who: CitizenOrStaff) -> ApplicantEmployments:
         """Confirmed employments of a citizen, and every report received about them."""
+        who.require_self_or_staff(applicant_id)
         return ApplicantEmployments(
             applicant_id=applicant_id,
             employments=[
@@ -311,7 +320,7 @@ def routes(ports: Ports) -> APIRouter:
         )
 
     @router.get("/employment-reports/pending", tags=["employments"])
-    async def pending() -> list[PendingReport]:
+    async def pending(_: OperatorOrAuditor) -> list[PendingReport]:
         """Employer and self reports waiting for an operator or an employment-insurance
         record, oldest first."""
         return [
@@ -320,13 +329,18 @@ def routes(ports: Ports) -> APIRouter:
         ]
 
     @router.post("/employment-reports/{report_id}/verification", tags=["employments"])
-    async def verify(report_id: str, body: Verification) -> Verified:
-        """An operator verifies a report: its job is confirmed (once, whoever confirms it)."""
+    async def verify(report_id: str, body: Verification, who: Operator, audit: Audit) -> Verified:
+        """An operator verifies a report: its job is confirmed (once, whoever confirms it).
+        Reports are not tied to a program: any operator verifies, and the audit log keeps
+        who did (the token's subject, beside the `verified_by` the body names)."""
         employment, now = await use_cases.verify_report(ports, report_id, body.verified_by)
+        await audit.record(
+            "employment.verified", report_id, verified_by=body.verified_by, confirmed_now=now
+        )
         return Verified(employment=EmploymentView.of(employment), confirmed_now=now)
 
     @router.get("/outcomes", tags=["outcomes"])
-    async def outcomes() -> Outcomes:
+    async def outcomes(_: OperatorOrAuditor) -> Outcomes:
         """Employment within 6 calendar months of completion, per program and cohort."""
         today, programs = await use_cases.outcome_rates(ports)
         return Outcomes(
@@ -351,15 +365,22 @@ def routes(ports: Ports) -> APIRouter:
 
     # -- public-job assignment -------------------------------------------------------------
     @router.get("/public-job-calls", tags=["public jobs"])
-    async def public_job_calls() -> list[str]:
-        """The recruitment calls whose selected applicants placement assigns to projects."""
-        return [c.call_id for c in ports.projects.calls]
+    async def public_job_calls(who: OperatorOrAuditor) -> list[str]:
+        """The recruitment calls whose selected applicants placement assigns to projects (of
+        the operator's programs)."""
+        return [
+            c.call_id
+            for c in ports.projects.calls
+            if who.has(Role.AUDITOR) or who.operates(c.program_id)
+        ]
 
     @router.get("/public-job-calls/{call_id}/positions", tags=["public jobs"])
-    async def positions(call_id: str) -> CallPositions:
+    async def positions(call_id: str, who: OperatorOrAuditor) -> CallPositions:
         """A call's projects: positions, how many are assigned, and the pay."""
         status = await use_cases.positions_of(ports, call_id)
         call = status.call
+        if not who.has(Role.AUDITOR):
+            who.require_program(call.program_id)
         projects = []
         for project in call.projects:
             pay = call.pay_of(project)
@@ -395,13 +416,15 @@ def routes(ports: Ports) -> APIRouter:
         )
 
     @router.get("/applications/{application_id}/assignment", tags=["public jobs"])
-    async def assignment(application_id: str) -> PublicJobAssigned:
+    async def assignment(application_id: str, who: CitizenOrStaff) -> PublicJobAssigned:
         """The position a selected applicant of a public-job call was given."""
-        return await use_cases.assignment_of(ports, application_id)
+        found = await use_cases.assignment_of(ports, application_id)
+        who.require_self_or_staff(found.applicant_id, program_id=found.program_id)
+        return found
 
     # -- job matching ----------------------------------------------------------------------
     @router.post("/employers", tags=["matching"])
-    async def register_employer(body: EmployerIn) -> EmployerView:
+    async def register_employer(body: EmployerIn, _: Operator, audit: Audit) -> EmployerView:
         """Register (or update) an employer; a pathway partner names its linked course."""
         course = body.study_course
         employer = await use_cases.register_employer(
@@ -414,12 +437,15 @@ def routes(ports: Ports) -> APIRouter:
                 else StudyCourse(course.program_id, course.course_id, course.course_name),
             ),
         )
+        await audit.record("employer.registered", employer.business_no)
         return EmployerView(
             business_no=employer.business_no, name=employer.name, study_course=course
         )
 
     @router.post("/employers/{business_no}/openings", status_code=201, tags=["matching"])
-    async def post_opening(business_no: str, body: OpeningIn) -> OpeningView:
+    async def post_opening(
+        business_no: str, body: OpeningIn, _: Operator, audit: Audit
+    ) -> OpeningView:
         opening = await use_cases.post_opening(
             ports,
             business_no,
@@ -430,10 +456,13 @@ def routes(ports: Ports) -> APIRouter:
             positions=body.positions,
             closes_on=body.closes_on,
         )
+        await audit.record("opening.posted", opening.opening_id, business_no=business_no)
         return OpeningView.of(opening)
 
     @router.put("/graduates/{applicant_id}/profile", tags=["matching"])
-    async def save_profile(applicant_id: str, body: ProfileIn) -> GraduateView:
+    async def save_profile(
+        applicant_id: str, body: ProfileIn, _: Operator, audit: Audit
+    ) -> GraduateView:
         """A job coordinator's notes on a graduate: extra skills, districts, job types."""
         found = await use_cases.save_graduate_profile(
             ports,
@@ -442,6 +471,7 @@ def routes(ports: Ports) -> APIRouter:
             districts=body.districts,
             employment_types=body.employment_types,
         )
+        await audit.record("graduate-profile.saved", applicant_id)
         return GraduateView(
             applicant_id=found.applicant_id,
             skills=sorted(found.skills),
@@ -450,19 +480,23 @@ def routes(ports: Ports) -> APIRouter:
         )
 
     @router.get("/graduates/{applicant_id}/recommendations", tags=["matching"])
-    async def recommendations(applicant_id: str) -> list[RecommendationView]:
+    async def recommendations(applicant_id: str, _: Operator) -> list[RecommendationView]:
         """Open openings for a graduate, best fit first."""
         return [
             RecommendationView.of(r) for r in await use_cases.recommendations(ports, applicant_id)
         ]
 
     @router.post("/referrals", tags=["matching"])
-    async def refer(body: ReferralIn, response: Response) -> ReferralView:
+    async def refer(
+        body: ReferralIn, response: Response, _: Operator, audit: Audit
+    ) -> ReferralView:
         """A coordinator refers a graduate to an opening: 201 the first time, 200 after."""
         referral, created = await use_cases.refer(
             ports, body.opening_id, body.applicant_id, body.coordinator
         )
         response.status_code = 201 if created else 200
+        if created:
+            await audit.record("referral.made", referral.referral_id, opening_id=body.opening_id)
         return ReferralView(
             referral_id=referral.referral_id,
             opening_id=referral.opening_id,
@@ -473,7 +507,7 @@ def routes(ports: Ports) -> APIRouter:
         )
 
     @router.post("/matching-days", status_code=201, tags=["matching"])
-    async def plan_matching_day(body: MatchingDayIn) -> MatchingDayView:
+    async def plan_matching_day(body: MatchingDayIn, _: Operator, audit: Audit) -> MatchingDayView:
         """Interview slots for the candidates referred to the day's employers."""
         planned = await use_cases.plan_matching_day(
             ports,
@@ -484,10 +518,11 @@ def routes(ports: Ports) -> APIRouter:
             slot_minutes=body.slot_minutes,
             employers=body.employers,
         )
+        await audit.record("matching-day.planned", body.matching_day_id)
         return MatchingDayView.of(planned)
 
     @router.get("/matching-days/{matching_day_id}", tags=["matching"])
-    async def matching_day(matching_day_id: str) -> MatchingDayView:
+    async def matching_day(matching_day_id: str, _: Operator) -> MatchingDayView:
         return MatchingDayView.of(await use_cases.matching_day(ports, matching_day_id))
 
     return router

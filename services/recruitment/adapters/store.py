@@ -5,9 +5,13 @@
   after a change made here, never once per application (docs/decisions/0003). A call's status
   moves by compare-and-set on its current status.
 - `applications`: one document per application_id with its screening, written a batch at a
-  time. `active_key` is unique: the applicant's first application to a call holds
-  `<call>:<applicant>`, a refused one holds its own id, so the index itself refuses a second
-  application by the same person. Only a batch holding duplicates pays a lookup.
+  time. The applicant's name, birth date, phone and e-mail are not in the `application` text:
+  they are sealed one by one (shared/personal_data.py, docs/decisions/0006) into the
+  `personal` text beside it, so that the retention purge is one update per call and leaves
+  the screening, the decisions and the counts as they were. `active_key` is unique: the
+  applicant's first application to a call holds `<call>:<applicant>`, a refused one holds its
+  own id, so the index itself refuses a second application by the same person. Only a batch
+  holding duplicates pays a lookup.
 - `selection_runs` and `decisions`: every selection, with its seed, for audit and replay.
 - `selections_under_way`: one selection of a call at a time, decided by an insert.
 - `selection_fences` and `intake_batches`: the fence between intake and selection (see
@@ -16,14 +20,17 @@
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
+from pydantic_core import to_json
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -31,6 +38,7 @@ from pymongo.errors import DuplicateKeyError
 from shared.clock import now_kst
 from shared.contracts.recruitment import ApplicationSubmitted
 from shared.mongo import insert_if_absent
+from shared.personal_data import KeyRing
 
 from ..domain import Call, CallStatus, Program, Screening, SelectionDecision, SelectionResult
 
@@ -49,11 +57,21 @@ class StaleCall(Exception):
     """The call's status changed under this request."""
 
 
+# The applicant's fields sealed at rest, each on its own (decision 0006).
+PERSONAL_FIELDS = ("name", "birth_date", "phone", "email")
+
+
 @dataclass(frozen=True)
 class StoredApplication:
-    application: ApplicationSubmitted
+    """An application as stored. `application` is None once its personal data was purged
+    (retention): the screening and the decisions stay, the person is no longer there."""
+
+    application: ApplicationSubmitted | None
     screening: Screening
     refused: bool
+    applicant_id: str = ""
+    received_at: datetime | None = None
+    personal_data_purged_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -113,14 +131,23 @@ def _active_key(call_id: str, applicant_id: str) -> str:
     return f"{call_id}:{applicant_id}"
 
 
+def _context(application_id: str, field: str) -> str:
+    # A sealed value opens only in the field and the application it was sealed for.
+    return f"recruitment/application/{application_id}/{field}"
+
+
 class RecruitmentStore:
     def __init__(
         self,
         db: AsyncDatabase[dict[str, Any]],
         *,
+        keys: KeyRing | None = None,
         call_refresh_seconds: float = 5.0,
         intake_batch_stale_after: timedelta = timedelta(seconds=60),
+        remembered_applications: int = 10_000,
     ) -> None:
+        # No keys, no store: the configuration's ring, or `MissingKeys` before anything runs.
+        self._keys = keys or KeyRing.from_settings()
         self._programs = db["programs"]
         self._calls = db["calls"]
         self._applications = db["applications"]
@@ -133,10 +160,13 @@ class RecruitmentStore:
         self._intake_stale_after = intake_batch_stale_after
         self._known_calls: dict[str, Call] = {}
         self._calls_read_at = -float("inf")
+        self._stored_here: OrderedDict[str, StoredApplication] = OrderedDict()
+        self._remembered_applications = remembered_applications
 
     async def create_indexes(self) -> None:
         await self._applications.create_index([("active_key", ASCENDING)], unique=True)
         await self._applications.create_index([("call_id", ASCENDING), ("refused", ASCENDING)])
+        await self._applications.create_index([("applicant_id", ASCENDING)])
         await self._runs.create_index([("call_id", ASCENDING), ("ran_at", ASCENDING)])
         await self._decisions.create_index([("application_id", ASCENDING)])
         await self._decisions.create_index([("run_id", ASCENDING)])
@@ -235,6 +265,7 @@ class RecruitmentStore:
             for application, screening in screened
         ]
         went_in = await insert_if_absent(self._applications, documents)
+        self._remember(screened, went_in, received_at, refused=False)
         refused = [doc for doc, new in zip(documents, went_in, strict=True) if not new]
         stored = await self.applications_by_id([doc["_id"] for doc in refused])
         keys = [doc["active_key"] for doc in refused if doc["_id"] not in stored]
@@ -264,6 +295,7 @@ class RecruitmentStore:
             for application, screening in screened
         ]
         went_in = await insert_if_absent(self._applications, documents)
+        self._remember(screened, went_in, received_at, refused=True)
         stored = await self.applications_by_id(
             [doc["_id"] for doc, new in zip(documents, went_in, strict=True) if not new]
         )
@@ -273,10 +305,36 @@ class RecruitmentStore:
         ]
 
     async def applications_by_id(self, ids: Sequence[str]) -> dict[str, StoredApplication]:
-        if not ids:
-            return {}
-        cursor = self._applications.find({"_id": {"$in": list(ids)}})
-        return {doc["_id"]: self._stored(doc) async for doc in cursor}
+        """Those stored lately by this process from memory, the others in one read."""
+        found = {id_: self._stored_here[id_] for id_ in ids if id_ in self._stored_here}
+        missing = [id_ for id_ in ids if id_ not in found]
+        if missing:
+            cursor = self._applications.find({"_id": {"$in": missing}})
+            found |= {doc["_id"]: self._stored(doc) async for doc in cursor}
+        return found
+
+    def _remember(
+        self,
+        screened: Sequence[tuple[ApplicationSubmitted, Screening]],
+        went_in: Sequence[bool],
+        received_at: datetime,
+        *,
+        refused: bool,
+    ) -> None:
+        """Keep the applications just stored: an application_id re-sent soon after (by the
+        same partition key, to this consumer) is answered without a read of a collection
+        that grows with every application. What is stored of them never changes."""
+        for (application, screening), new in zip(screened, went_in, strict=True):
+            if new:
+                self._stored_here[application.application_id] = StoredApplication(
+                    application=application,
+                    screening=screening,
+                    refused=refused,
+                    applicant_id=application.applicant.applicant_id,
+                    received_at=received_at,
+                )
+        while len(self._stored_here) > self._remembered_applications:
+            self._stored_here.popitem(last=False)
 
     # -- the fence between intake and selection ----------------------------------------
     @contextlib.asynccontextmanager
@@ -310,20 +368,31 @@ class RecruitmentStore:
             still = {doc["_id"] async for doc in cursor}
             waiting = {id_: at for id_, at in waiting.items() if id_ in still}
 
-    @staticmethod
     def _document(
+        self,
         application: ApplicationSubmitted,
         screening: Screening,
         received_at: datetime,
         *,
         refused: bool,
     ) -> dict[str, Any]:
+        data = application.model_dump(mode="json")
+        applicant = data["applicant"]
+        personal = {
+            field: self._keys.seal_optional(
+                applicant.pop(field), context=_context(application.application_id, field)
+            )
+            for field in PERSONAL_FIELDS
+        }
         return {
             "_id": application.application_id,
             "call_id": application.call_id,
+            # Pseudonymous (the partner's id for the person): what right-of-access finds by.
+            "applicant_id": application.applicant.applicant_id,
             # As JSON text: nothing queries inside them, and FerretDB stores a string a third
             # as fast as the same data as a nested document (measured, 500 at a time).
-            "application": application.model_dump_json(),
+            "application": to_json(data).decode(),
+            "personal": to_json(personal).decode(),
             "screening": SCREENING.dump_json(screening).decode(),
             "refused": refused,
             "received_at": received_at,
@@ -333,13 +402,62 @@ class RecruitmentStore:
         doc = await self._applications.find_one({"_id": application_id})
         return self._stored(doc) if doc else None
 
-    @staticmethod
-    def _stored(doc: dict[str, Any]) -> StoredApplication:
+    def _stored(self, doc: dict[str, Any]) -> StoredApplication:
         return StoredApplication(
-            application=ApplicationSubmitted.model_validate_json(doc["application"]),
+            application=self._application(doc),
             screening=SCREENING.validate_json(doc["screening"]),
             refused=bool(doc["refused"]),
+            applicant_id=doc.get("applicant_id", ""),
+            received_at=doc.get("received_at"),
+            personal_data_purged_at=doc.get("personal_data_purged_at"),
         )
+
+    def _application(self, doc: dict[str, Any]) -> ApplicationSubmitted | None:
+        """The application as it came, its personal data opened; None once purged."""
+        if "personal_data_purged_at" in doc:
+            return None
+        sealed = doc.get("personal")
+        if sealed is None:  # stored before decision 0006: the text holds it all, until purged
+            return ApplicationSubmitted.model_validate_json(doc["application"])
+        data = json.loads(doc["application"])
+        data["applicant"].update(
+            {
+                field: self._keys.open_optional(value, context=_context(doc["_id"], field))
+                for field, value in json.loads(sealed).items()
+            }
+        )
+        return ApplicationSubmitted.model_validate(data)
+
+    # -- privacy: right of access and retention -------------------------------------------
+    async def applications_of(self, applicant_id: str) -> list[StoredApplication]:
+        """Everything stored about one person's applications, opened (right of access)."""
+        cursor = self._applications.find({"applicant_id": applicant_id}).sort("received_at", 1)
+        return [self._stored(doc) async for doc in cursor]
+
+    async def decisions_about(self, application_ids: Sequence[str]) -> list[SelectionDecision]:
+        """Every decision of every selection run about these applications."""
+        if not application_ids:
+            return []
+        cursor = self._decisions.find(
+            {"application_id": {"$in": list(application_ids)}},
+            {"_id": 0, "run_id": 0, "call_id": 0},
+        )
+        return [DECISION.validate_python(d) async for d in cursor]
+
+    async def purge_personal_data(self, call_id: str, at: datetime) -> int:
+        """Drop the personal data of every application to the call: the sealed fields and
+        the rest of what the applicant wrote (address, household, dates that could point to
+        them). The screening, the decisions and the counts stay: anonymous statistics under
+        the pseudonymous ids. One update for the whole call; a purge repeated finds nothing
+        left. Returns how many were purged."""
+        result = await self._applications.update_many(
+            {"call_id": call_id, "personal_data_purged_at": {"$exists": False}},
+            {
+                "$unset": {"personal": "", "application": ""},
+                "$set": {"personal_data_purged_at": at},
+            },
+        )
+        return result.modified_count
 
     async def screenings_for_selection(self, call_id: str) -> list[Screening]:
         cursor = self._applications.find({"call_id": call_id, "refused": False}, {"screening": 1})

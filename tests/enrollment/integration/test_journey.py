@@ -26,6 +26,7 @@ from shared.topics import Topic
 from tests.conftest import (
     MovableClock,
     Stack,
+    as_citizen,
     collect,
     daytime_clock,
     publish_many,
@@ -72,10 +73,16 @@ class Journey:
     def applicant(self, application_id: str) -> str:
         return str(self.people[application_id]["applicant_id"])
 
+    def citizen(self, application_id: str) -> dict[str, str]:
+        """The token of the citizen who made the application."""
+        return as_citizen(self.applicant(application_id))
+
     async def offer(self, application_id: str, status: str = "offered") -> dict[str, Any]:
         async def probe() -> dict[str, Any] | None:
             url = f"/applicants/{self.applicant(application_id)}/offers"
-            offers = (await self.enrollment.get(url)).json()["offers"]
+            offers = (await self.enrollment.get(url, headers=self.citizen(application_id))).json()[
+                "offers"
+            ]
             found = [o for o in offers if o["application_id"] == application_id]
             return found[0] if found and found[0]["status"] == status else None
 
@@ -86,7 +93,7 @@ class Journey:
     async def answer(self, application_id: str, verb: str) -> httpx.Response:
         offer = await self.offer(application_id)
         url = f"/applicants/{self.applicant(application_id)}/offers/{offer['offer_id']}/{verb}"
-        return await self.enrollment.post(url)
+        return await self.enrollment.post(url, headers=self.citizen(application_id))
 
     async def accept_all(self, *application_ids: str) -> None:
         for application_id in application_ids:
@@ -165,7 +172,8 @@ async def test_a_decline_promotes_the_first_on_the_waitlist_who_is_told_by_sms(
 
     declined = await journey.offer(s1, "declined")
     again = await journey.enrollment.post(
-        f"/applicants/{journey.applicant(s1)}/offers/{declined['offer_id']}/accept"
+        f"/applicants/{journey.applicant(s1)}/offers/{declined['offer_id']}/accept",
+        headers=journey.citizen(s1),
     )
     assert again.status_code == 409
     assert again.json()["detail"][0]["field"] == "offer_id"
@@ -207,7 +215,8 @@ async def test_an_offer_left_unanswered_expires_by_the_clock_and_the_seat_moves_
     [withdrawn] = await journey.events(Topic.ENROLLMENT_WITHDRAWN, cohort_id, 1)
     assert (withdrawn["enrollment_id"], withdrawn["reason"]) == (s1, "등록 기한 경과")
     late = await journey.enrollment.post(
-        f"/applicants/{journey.applicant(s1)}/offers/{offer['offer_id']}/accept"
+        f"/applicants/{journey.applicant(s1)}/offers/{offer['offer_id']}/accept",
+        headers=journey.citizen(s1),
     )
     assert late.status_code == 409
 
@@ -230,7 +239,8 @@ async def test_a_withdrawal_after_the_start_frees_the_seat_only_while_late_entry
     for name in (closed, still_open):
         enrollment_id = f"{name}-s1"
         answer = await journey.enrollment.post(
-            f"/applicants/{journey.applicant(enrollment_id)}/enrollments/{enrollment_id}/withdraw"
+            f"/applicants/{journey.applicant(enrollment_id)}/enrollments/{enrollment_id}/withdraw",
+            headers=journey.citizen(enrollment_id),
         )
         assert answer.status_code == 202, answer.text
         [withdrawn] = await journey.events(Topic.ENROLLMENT_WITHDRAWN, f"cohort-{name}", 1)
@@ -302,7 +312,8 @@ async def test_completion_takes_80_percent_attendance_not_79_9_and_the_survey_is
     sms = await wait_for(lambda: [m for m in journey.sms_to(full) if "수료" in m["text"]])
     assert completed["survey_url"] in sms[0]["text"]
 
-    form = (await journey.enrollment.get(f"/surveys/{full}")).json()
+    graduate = journey.citizen(full)
+    form = (await journey.enrollment.get(f"/surveys/{full}", headers=graduate)).json()
     assert [q["id"] for q in form["questions"]] == [
         "content",
         "instructor",
@@ -312,14 +323,18 @@ async def test_completion_takes_80_percent_attendance_not_79_9_and_the_survey_is
     ]
     answers = {"content": 5, "instructor": 4, "facilities": 4, "job_support": 3, "overall": 5}
     first = await journey.enrollment.post(
-        f"/surveys/{full}", json=answers | {"comment": "좋았습니다"}
+        f"/surveys/{full}", json=answers | {"comment": "좋았습니다"}, headers=graduate
     )
     assert first.status_code == 201, first.text
-    second = await journey.enrollment.post(f"/surveys/{full}", json=answers)
+    second = await journey.enrollment.post(f"/surveys/{full}", json=answers, headers=graduate)
     assert (second.status_code, second.json()["detail"][0]["field"]) == (409, "enrollment_id")
-    not_completed = await journey.enrollment.post(f"/surveys/{short}", json=answers)
+    not_completed = await journey.enrollment.post(
+        f"/surveys/{short}", json=answers, headers=journey.citizen(short)
+    )
     assert not_completed.status_code == 409
-    out_of_scale = await journey.enrollment.post(f"/surveys/{full}", json=answers | {"overall": 6})
+    out_of_scale = await journey.enrollment.post(
+        f"/surveys/{full}", json=answers | {"overall": 6}, headers=graduate
+    )
     assert (out_of_scale.status_code, out_of_scale.json()["detail"][0]["field"]) == (422, "overall")
     results = (await journey.enrollment.get(f"/survey-results?scope=cohort&id={cohort_id}")).json()
     assert results == [{"scope": "cohort", "id": cohort_id, "responses": 1, "averages": answers}]

@@ -29,7 +29,7 @@ from services.enrollment.app import create_app as create_enrollment
 from shared.clock import now_kst
 from shared.mongo import make_mongo_client
 from shared.topics import Topic
-from tests.conftest import Stack, collect, publish_many, running
+from tests.conftest import Stack, as_citizen, collect, publish_many, running
 from tests.enrollment.integration.helpers import about, cohort_body, data_of, decided
 
 pytestmark = pytest.mark.integration
@@ -220,7 +220,8 @@ async def answer(
     application_id = seat["application_id"]
     verb = "decline" if declines(application_id) else "accept"
     url = f"/applicants/{people[application_id]}/offers/{seat['offer_id']}/{verb}"
-    answers = await asyncio.gather(*(client.post(url) for client in clients))
+    citizen = as_citizen(people[application_id])
+    answers = await asyncio.gather(*(client.post(url, headers=citizen) for client in clients))
     codes = sorted(a.status_code for a in answers)
     assert codes[0] == 202 and codes[1] in (202, 409), [a.text for a in answers]
 

@@ -28,7 +28,7 @@ from services.recruitment.app import RecruitmentSettings
 from services.recruitment.app import create_app as create_recruitment
 from shared.clock import now_kst
 from shared.topics import Topic, dead_letter_topic
-from tests.conftest import Stack, collect, publish, publish_many, running
+from tests.conftest import Stack, as_citizen, collect, publish, publish_many, running
 from tests.e2e.applicants import applicant, open_call, submitted_event
 
 pytestmark = pytest.mark.integration
@@ -182,13 +182,20 @@ def of_call(call_id: str) -> Callable[[Any], bool]:
     return lambda record: envelope(record).get("data", {}).get("call_id") == call_id
 
 
+def applying(body: dict[str, Any]) -> dict[str, str]:
+    """The token of the citizen a web form is from."""
+    return as_citizen(body["applicant"]["applicant_id"])
+
+
 async def post_all(
     client: httpx.AsyncClient, bodies: list[dict[str, Any]], status_code: int = 202
 ) -> list[httpx.Response]:
     answers: list[httpx.Response] = []
     for start in range(0, len(bodies), HTTP_CONCURRENCY):
         chunk = bodies[start : start + HTTP_CONCURRENCY]
-        answers += await asyncio.gather(*(client.post("/applications", json=b) for b in chunk))
+        answers += await asyncio.gather(
+            *(client.post("/applications", json=b, headers=applying(b)) for b in chunk)
+        )
     assert [a.status_code for a in answers] == [status_code] * len(bodies), answers[0].text
     return answers
 
@@ -435,7 +442,9 @@ async def test_a_call_refuses_what_its_lifecycle_does_not_allow_yet_or_any_more(
 
     # A draft takes no applications and cannot be selected or published.
     assert (await recruitment.post("/calls", json=open_call(call_id))).status_code == 201
-    assert (await recruitment.post("/applications", json=form)).status_code == 409
+    assert (
+        await recruitment.post("/applications", json=form, headers=applying(form))
+    ).status_code == 409
     draft = await kafka_answer(f"{tag}-too-early", call_id)
     assert [r["code"] for r in draft["failed_rules"]] == ["call.not_open"]
     assert (await recruitment.post(f"/calls/{call_id}/selection", json={})).status_code == 409
@@ -446,7 +455,9 @@ async def test_a_call_refuses_what_its_lifecycle_does_not_allow_yet_or_any_more(
     # Open: one application on time; then closed, the web refuses a late one.
     assert await status_of(f"/calls/{call_id}/open") == 200
     assert await status_of(f"/calls/{call_id}/open") == 409
-    assert (await recruitment.post("/applications", json=form)).status_code == 202
+    assert (
+        await recruitment.post("/applications", json=form, headers=applying(form))
+    ).status_code == 202
     await collect(
         stack.bootstrap_servers,
         [Topic.APPLICATION_SCREENED.value],
@@ -456,7 +467,7 @@ async def test_a_call_refuses_what_its_lifecycle_does_not_allow_yet_or_any_more(
     )
     assert await status_of(f"/calls/{call_id}/close") == 200
     late = {**form, "application_id": f"{tag}-late", "applicant": applicant()}
-    answer = await recruitment.post("/applications", json=late)
+    answer = await recruitment.post("/applications", json=late, headers=applying(late))
     assert answer.status_code == 409
     assert answer.json()["detail"] == [
         {"field": "call_id", "problem": "this call is not taking applications now"}

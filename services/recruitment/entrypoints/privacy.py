@@ -1,0 +1,84 @@
+"""Privacy routes of the recruitment service (docs/decisions/0006): a citizen's right of
+access to what recruitment holds about them, and the operators' retention purge."""
+
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from shared.contracts.recruitment import ApplicationSubmitted
+from shared.personal_data import PersonalDataSettings
+
+from .. import use_cases
+from ..domain import Screening, SelectionDecision
+from ..use_cases import Ports
+
+
+class ApplicationHeld(BaseModel):
+    application_id: str
+    call_id: str
+    received_at: datetime | None
+    application: ApplicationSubmitted | None = Field(
+        description="as submitted, personal data decrypted; null once purged by retention"
+    )
+    screening: Screening
+    refused: bool
+    decisions: list[SelectionDecision] = Field(
+        description="every selection decision about the application, of every run"
+    )
+    personal_data_purged_at: datetime | None
+
+
+class CitizenDataView(BaseModel):
+    service: str = "recruitment"
+    applicant_id: str
+    applications: list[ApplicationHeld]
+
+
+class RetentionRun(BaseModel):
+    retention_days: int
+    purged: dict[str, int] = Field(
+        description="per call purged now: how many applications lost their personal data"
+    )
+
+
+def retention_of(settings: PersonalDataSettings | None = None) -> timedelta:
+    days = (settings or PersonalDataSettings.load()).personal_data_retention_days
+    return use_cases.DEFAULT_RETENTION if days is None else timedelta(days=days)
+
+
+def citizen_routes(ports: Ports) -> APIRouter:
+    router = APIRouter(tags=["privacy"])
+
+    @router.get("/citizens/{applicant_id}/data")
+    async def citizen_data(applicant_id: str) -> CitizenDataView:
+        """Everything recruitment holds about one citizen (right of access), personal data
+        decrypted: each application as submitted, its screening and every selection
+        decision about it. For that citizen only (their own `applicant_id`), or an operator
+        answering the citizen's written request; never for anyone else."""
+        held = await use_cases.citizen_data(ports, applicant_id)
+        return CitizenDataView(
+            applicant_id=held.applicant_id,
+            applications=[
+                ApplicationHeld.model_validate(a, from_attributes=True) for a in held.applications
+            ],
+        )
+
+    return router
+
+
+def operator_routes(ports: Ports, retention: timedelta | None = None) -> APIRouter:
+    """`retention` left out: PERSONAL_DATA_RETENTION_DAYS, else recruitment's default."""
+    kept_for = retention if retention is not None else retention_of()
+    router = APIRouter(tags=["privacy"])
+
+    @router.post("/privacy/retention/run")
+    async def run_retention() -> RetentionRun:
+        """Operators (or a scheduled job with an operator's token): drop the personal data of
+        the applicants of every call whose programme ended longer ago than the retention
+        period; screenings, decisions and counts stay as anonymous statistics. Safe to
+        repeat."""
+        purged = await use_cases.purge_expired_personal_data(ports, kept_for)
+        return RetentionRun(retention_days=kept_for.days, purged=purged)
+
+    return router
