@@ -72,12 +72,14 @@ from deploy.local.stack import (
     Service,
     SmsGatewaySink,
     SmtpSink,
+    TokenIssuer,
     contract_env,
     create_topics,
     ensure_ferretdb,
     ensure_kafka,
     free_port,
 )
+from deploy.local.token_issuer import LocalIssuer
 from shared.clock import now_kst
 from shared.mongo import make_mongo_client
 from shared.topics import ALL_TOPICS, Topic, dead_letter_topic
@@ -203,13 +205,14 @@ class BenchStack:
         self.sms = SmsGatewaySink(
             free_port(), root / "sms", token=SMS_TOKEN, log_file=logs / "sms-gateway.log"
         )
+        self.issuer = TokenIssuer(free_port(), root / "auth", log_file=logs / "token-issuer.log")
         self.service_ports = {name: free_port() for name in SERVICES}
         self.services: dict[str, Service] = {}
         self.usage = Usage()
 
     @property
     def infrastructure(self) -> list[ManagedProcess]:
-        return [self.kafka, self.ferretdb, self.smtp, self.sms]
+        return [self.kafka, self.ferretdb, self.smtp, self.sms, self.issuer]
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.service_ports[service]}"
@@ -234,13 +237,17 @@ class BenchStack:
         """Start the services together, each with its `extra` environment, and wait for each
         to be ready. They are started on the main thread (see ManagedProcess), and waited
         for in threads: the event loop goes on reading what the other services publish."""
-        env = contract_env(
-            kafka_port=self.kafka.port,
-            mongo_port=self.ferretdb.port,
-            smtp_port=self.smtp.port,
-            sms_port=self.sms.port,
-            sms_token=SMS_TOKEN,
-        ) | {"DEPENDENCY_RETRY_SECONDS": "0.5"}
+        env = (
+            contract_env(
+                kafka_port=self.kafka.port,
+                mongo_port=self.ferretdb.port,
+                smtp_port=self.smtp.port,
+                sms_port=self.sms.port,
+                sms_token=SMS_TOKEN,
+            )
+            | self.issuer.auth_env()
+            | {"DEPENDENCY_RETRY_SECONDS": "0.5"}
+        )
         started = []
         for name in names:
             service = Service(
@@ -525,12 +532,15 @@ class GatewayLog:
 class Submitter:
     """Publishes submissions as partner systems do and POSTs the web ones, noting when."""
 
-    def __init__(self, bootstrap: str, recruitment: str) -> None:
+    def __init__(self, bootstrap: str, recruitment: str, tokens: LocalIssuer) -> None:
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+        self.tokens = tokens
+        operator = tokens.mint("bench-operator", ["operator"], ["*"])
         self.http = httpx.AsyncClient(
             base_url=recruitment,
             timeout=60,
             limits=httpx.Limits(max_connections=HTTP_CONCURRENCY),
+            headers={"authorization": f"Bearer {operator}"},
         )
         self.sent_at: dict[str, float] = {}  # application id -> first submitted (wall clock)
         self.http_errors: Counter[str] = Counter()
@@ -573,13 +583,19 @@ class Submitter:
         return time.monotonic() - started
 
     async def _post(self, item: Submission, slots: asyncio.Semaphore) -> None:
+        # Each web application comes from its citizen, signed in as themself.
+        citizen = json.loads(item.value)["applicant"]["applicant_id"]
+        token = self.tokens.mint(citizen, ["citizen"])
         async with slots:
             self.sent_at[item.key] = time.time()
             try:
                 response = await self.http.post(
                     "/applications",
                     content=item.value,
-                    headers={"content-type": "application/json"},
+                    headers={
+                        "content-type": "application/json",
+                        "authorization": f"Bearer {token}",
+                    },
                 )
             except httpx.HTTPError as error:
                 self.http_errors[type(error).__name__] += 1
@@ -1087,7 +1103,8 @@ async def bench(options: argparse.Namespace, stack: BenchStack) -> Results:
         return phase.sms_owed(gateway.received) == 0
 
     try:
-        async with Submitter(bootstrap, stack.url("recruitment")) as submitter:
+        tokens = LocalIssuer(stack.issuer.keys_dir, issuer=stack.issuer.issuer)
+        async with Submitter(bootstrap, stack.url("recruitment"), tokens) as submitter:
             warm_call = await submitter.open_call("warm-up", WARM_UP_APPLICATIONS)
             warm_up = Phase(
                 "warm-up",

@@ -253,8 +253,10 @@ class BatchConsumer(Generic[PayloadT]):
         inbox: Inbox,
         metrics: EventMetrics,
         max_message_bytes: int | None = None,
+        wanted: Callable[[PayloadT], bool] | None = None,
     ) -> None:
         self.topic = topic
+        self.wanted = wanted
         self.max_message_bytes = max_message_bytes or LimitSettings().kafka_max_message_bytes
         self.envelope_type: type[Envelope[PayloadT]] = Envelope[payload]  # type: ignore[valid-type]
         self.handler = handler
@@ -277,14 +279,16 @@ class BatchConsumer(Generic[PayloadT]):
     async def consume(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         events: dict[str, Envelope[PayloadT]] = {}  # by event_id, in the order they came
         rejected: list[Rejected] = []
-        repeated = 0
+        repeated = skipped = 0
         for record in records:
             try:
                 event = self.decode(record)
             except ValueError as error:  # JSON, pydantic, InvalidEvent and TooLarge
                 rejected.append(Rejected(record, error))
                 continue
-            if event.event_id in events:
+            if self.wanted is not None and not self.wanted(event.data):
+                skipped += 1  # valid, and none of this service's business: not even claimed
+            elif event.event_id in events:
                 repeated += 1
             else:
                 events[event.event_id] = event
@@ -321,6 +325,7 @@ class BatchConsumer(Generic[PayloadT]):
                 "received": len(records),
                 "handled": len(new),
                 "duplicates": duplicates,
+                "skipped": skipped,
                 "dead_lettered": len(rejected),
             },
         )
@@ -386,8 +391,10 @@ def subscribe(
     metrics: EventMetrics,
     description: str,
     max_records: int,
+    wanted: Callable[[PayloadT], bool] | None = None,
 ) -> Callable[[BatchHandler[PayloadT]], BatchHandler[PayloadT]]:
-    """Register `handler` for `topic`: it gets lists of new, valid events, in order per key."""
+    """Register `handler` for `topic`: it gets lists of new, valid events, in order per key;
+    with `wanted`, only those whose payload it accepts (the others cost no database write)."""
 
     def register(handler: BatchHandler[PayloadT]) -> BatchHandler[PayloadT]:
         consumer = BatchConsumer(
@@ -398,6 +405,7 @@ def subscribe(
             broker=broker,
             inbox=inbox,
             metrics=metrics,
+            wanted=wanted,
         )
 
         async def consume(events: Any, message: Any) -> None:

@@ -201,6 +201,10 @@ async def outcome_rates(ports: Ports) -> tuple[date, tuple[ProgramOutcome, ...]]
 
 
 # -- public-job assignment -------------------------------------------------------------------
+def is_public_job_application(ports: Ports, application: ApplicationSubmitted) -> bool:
+    return ports.projects.call(application.call_id) is not None
+
+
 async def remember_public_job_applications(
     ports: Ports, events: list[Envelope[ApplicationSubmitted]]
 ) -> None:
@@ -216,7 +220,7 @@ async def remember_public_job_applications(
                 home_district=e.data.applicant.address.sigungu,
             )
             for e in events
-            if ports.projects.call(e.data.call_id) is not None
+            if is_public_job_application(ports, e.data)
         ]
     )
 

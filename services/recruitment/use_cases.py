@@ -158,7 +158,9 @@ async def apply_on_the_web(
     """A citizen applies on the web: published as partner systems publish, then taken the
     same way. Refused at once only when the call is not taking applications at all."""
     now = ports.clock()
-    call = await ports.store.call(call_id)
+    # The copy intake reads (a read of the calls per request would cost every web
+    # application a database round trip); intake judges the application again anyway.
+    call = (await ports.store.calls_by_id({call_id})).get(call_id)
     if call is None:
         raise NotFound("call_id", "no recruitment call with this id")
     if call_refusal(call, call_id) is not None or not call.accepts_applications(now):

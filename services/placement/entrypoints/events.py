@@ -35,6 +35,9 @@ def subscribe(runtime: ServiceRuntime, ports: Ports) -> None:
         ApplicationSubmitted,
         "Applications to public-job calls: the preferred project and district are kept for "
         "the assignment.",
+        # Most applications are to training calls: skipped before the inbox, so a call's
+        # opening burst costs placement no database write.
+        wanted=lambda application: use_cases.is_public_job_application(ports, application),
     )
     async def application_submitted(events: list[Envelope[ApplicationSubmitted]]) -> None:
         await use_cases.remember_public_job_applications(ports, events)

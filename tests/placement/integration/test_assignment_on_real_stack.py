@@ -9,7 +9,7 @@ import asyncio
 import json
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -27,7 +27,7 @@ from shared.envelope import Envelope
 from shared.kafka import EventPublisher, Outgoing
 from shared.mongo import make_mongo_client
 from shared.topics import InternalTopic, Topic
-from tests.conftest import Stack, collect, publish_many, running
+from tests.conftest import Stack, collect, publish_many, running, wait_for
 from tests.e2e.applicants import applicant
 from tests.placement.unit.builders import make_call, project
 
@@ -270,3 +270,34 @@ async def test_two_writers_that_both_believe_a_call_is_empty_are_kept_apart_by_t
             published.setdefault(sent.data.application_id, set()).add(sent.event_id)
     assert published.keys() == {d["application_id"] for d in docs}
     assert all(len(ids) == 1 for ids in published.values())
+
+
+async def test_applications_to_training_calls_cost_placement_no_database_write(
+    stack: Stack,
+) -> None:
+    """Placement keeps the preferences of applications to public-job calls only; the others
+    (most of a call's opening burst) are skipped before its inbox, not claimed there."""
+    run = uuid.uuid4().hex[:6]
+    public = public_job_calls(run, 1)
+    training = [submitted(f"training-{run}", f"t-{run}-{i}", None) for i in range(30)]
+    jobs = [submitted(public[0].call_id, f"j-{run}-{i}", "far") for i in range(3)]
+    await publish_many(stack.bootstrap_servers, Topic.APPLICATION_SUBMITTED, [*training, *jobs])
+    event_ids = {key: json.loads(value)["event_id"] for key, value in [*training, *jobs]}
+    settings = PlacementSettings(**stack.service_env("placement"))
+    client = make_mongo_client(stack.mongodb_uri)
+    inbox = client[settings.mongodb_database]["inbox"]
+
+    async def claimed() -> set[str]:
+        return {doc["_id"] async for doc in inbox.find({"_id": {"$in": list(event_ids.values())}})}
+
+    try:
+        async with running(create_app(settings, projects=ProjectCatalog(tuple(public)))):
+            jobs_claimed = {event_ids[key] for key, _ in jobs}
+            assert await wait_for(lambda: _contains(claimed(), jobs_claimed), within=60, settle=3.0)
+            assert await claimed() == jobs_claimed
+    finally:
+        await client.close()
+
+
+async def _contains(found: Awaitable[set[str]], wanted: set[str]) -> bool:
+    return wanted <= await found
