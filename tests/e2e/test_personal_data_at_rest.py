@@ -27,16 +27,15 @@ from services.recruitment.app import create_app as create_recruitment
 from services.recruitment.use_cases import DEFAULT_RETENTION
 from shared.clock import now_kst
 from shared.topics import Topic
-from tests.conftest import MovableClock, Stack, publish_many, running, wait_for
-
-try:  # once the HTTP APIs want tokens (issue 11, authentication)
-    from tests.conftest import as_citizen  # type: ignore[attr-defined,unused-ignore]
-except ImportError:  # pragma: no cover - before that, no header is needed
-
-    def as_citizen(applicant_id: str) -> dict[str, str]:
-        return {}
-
-
+from tests.conftest import (
+    MovableClock,
+    Stack,
+    as_auditor,
+    as_citizen,
+    publish_many,
+    running,
+    wait_for,
+)
 from tests.e2e.applicants import applicant, open_call, submitted_event
 from tests.placement.unit.builders import make_call, project
 
@@ -210,6 +209,11 @@ async def test_a_citizen_sees_their_data_until_retention_purges_it_and_the_stati
     assert application["application"]["applicant"]["email"] == person["email"]
     assert application["application"]["applicant"]["birth_date"] == person["birth_date"]
     assert [d["decision"] for d in application["decisions"]] == ["selected"]
+    someone_else = journey.people[1]["applicant_id"]
+    assert (await recruitment.get(f"/citizens/{someone_else}/data", headers=own)).status_code == 403
+    assert (
+        await recruitment.get(f"/citizens/{person['applicant_id']}/data", headers=as_auditor())
+    ).status_code == 403
     counts_before = (await recruitment.get(f"/calls/{journey.call_id}")).json()["applications"]
 
     nothing_yet = (await recruitment.post("/privacy/retention/run")).json()

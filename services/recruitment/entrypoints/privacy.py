@@ -1,11 +1,19 @@
 """Privacy routes of the recruitment service (docs/decisions/0006): a citizen's right of
-access to what recruitment holds about them, and the operators' retention purge."""
+access to what recruitment holds about them, and the operators' retention purge.
+
+Who may call what (shared/auth.py): a citizen reads their own data; an operator of every
+program reads a citizen's data to answer their written request; auditors do not read
+personal data. Only an operator of every program runs the retention purge. Both go to the
+audit log when an operator calls them (ids only, never the data)."""
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from shared.audit import Audit
+from shared.auth import Forbidden, Operator, Principal, Role, require_role
 from shared.contracts.recruitment import ApplicationSubmitted
 from shared.personal_data import PersonalDataSettings
 
@@ -47,15 +55,33 @@ def retention_of(settings: PersonalDataSettings | None = None) -> timedelta:
     return use_cases.DEFAULT_RETENTION if days is None else timedelta(days=days)
 
 
+CitizenOrOperator = Annotated[Principal, Depends(require_role(Role.CITIZEN, Role.OPERATOR))]
+
+
+def _may_read_personal_data(who: Principal, applicant_id: str) -> bool:
+    """The citizen themself, or an operator of every program; not auditors, not an operator
+    of some programs only (the export spans every program)."""
+    if who.has(Role.CITIZEN) and who.subject == applicant_id:
+        return True
+    return who.operates_everything
+
+
 def citizen_routes(ports: Ports) -> APIRouter:
     router = APIRouter(tags=["privacy"])
 
     @router.get("/citizens/{applicant_id}/data")
-    async def citizen_data(applicant_id: str) -> CitizenDataView:
+    async def citizen_data(
+        applicant_id: str, who: CitizenOrOperator, audit: Audit
+    ) -> CitizenDataView:
         """Everything recruitment holds about one citizen (right of access), personal data
         decrypted: each application as submitted, its screening and every selection
-        decision about it. For that citizen only (their own `applicant_id`), or an operator
-        answering the citizen's written request; never for anyone else."""
+        decision about it. For that citizen only (a citizen token whose subject is this
+        `applicant_id`), or an operator of every program answering the citizen's written
+        request; never for anyone else."""
+        if not _may_read_personal_data(who, applicant_id):
+            raise Forbidden("applicant_id", "another citizen's data")
+        if not who.has(Role.CITIZEN) or who.subject != applicant_id:
+            await audit.record("citizen_data.exported", applicant_id)
         held = await use_cases.citizen_data(ports, applicant_id)
         return CitizenDataView(
             applicant_id=held.applicant_id,
@@ -73,12 +99,19 @@ def operator_routes(ports: Ports, retention: timedelta | None = None) -> APIRout
     router = APIRouter(tags=["privacy"])
 
     @router.post("/privacy/retention/run")
-    async def run_retention() -> RetentionRun:
-        """Operators (or a scheduled job with an operator's token): drop the personal data of
-        the applicants of every call whose programme ended longer ago than the retention
-        period; screenings, decisions and counts stay as anonymous statistics. Safe to
-        repeat."""
+    async def run_retention(who: Operator, audit: Audit) -> RetentionRun:
+        """An operator of every program (or a scheduled job with such a token): drop the
+        personal data of the applicants of every call whose programme ended longer ago than
+        the retention period; screenings, decisions and counts stay as anonymous
+        statistics. Safe to repeat."""
+        if not who.operates_everything:
+            raise Forbidden("role", "retention spans every program: an operator of all of them")
         purged = await use_cases.purge_expired_personal_data(ports, kept_for)
+        await audit.record(
+            "personal_data.purged",
+            ",".join(sorted(purged)) or "-",
+            applications=sum(purged.values()),
+        )
         return RetentionRun(retention_days=kept_for.days, purged=purged)
 
     return router
