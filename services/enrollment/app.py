@@ -23,7 +23,7 @@ from .adapters.seat_log import SeatLog
 from .adapters.store import EnrollmentStore
 from .domain.catalog import parse_catalog
 from .domain.commands import SeatCommand
-from .entrypoints import events, http, loops
+from .entrypoints import events, http, loops, privacy
 from .use_cases import Clock, Ports, Publishers
 
 log = logging.getLogger(__name__)
@@ -114,4 +114,5 @@ def create_app(settings: EnrollmentSettings | None = None, clock: Clock = now_ks
     app = runtime.http_app()
     app.include_router(http.citizen_routes(ports))
     app.include_router(http.operator_routes(ports))
+    app.include_router(privacy.citizen_routes(ports))
     return app

@@ -31,7 +31,13 @@ from shared.topics import InternalTopic, Topic
 from .adapters.metrics import EnrollmentMetrics
 from .adapters.seat_log import Entry, SeatLog, SeatView
 from .adapters.store import EnrollmentStore
-from .domain.attendance import AttendanceError, Mark, parse_csv, sessions_attended
+from .domain.attendance import (
+    AttendanceError,
+    Mark,
+    RecordedMark,
+    parse_csv,
+    sessions_attended,
+)
 from .domain.cohort import Cohort
 from .domain.commands import (
     AcceptOffer,
@@ -648,3 +654,32 @@ async def refresh_gauges(ports: Ports) -> None:
     responses = await ports.store.responses()
     for scope in Scope:
         ports.metrics.show_survey(averages(responses, scope))
+
+
+# -- privacy: right of access (docs/decisions/0006) -------------------------------------------
+@dataclass(frozen=True)
+class CitizenData:
+    """Everything enrollment holds about one citizen. It holds no name, phone, e-mail or birth
+    date: a citizen is known here by the pseudonymous `applicant_id` alone."""
+
+    applicant_id: str
+    seats: list[SeatView]  # offers, waitlist places, enrollments, in every cohort
+    pending: list[PendingEnrollment]  # selected by a call that fills no cohort
+    attendance: list[RecordedMark]
+    surveys: list[Response]
+
+
+async def citizen_data(ports: Ports, applicant_id: str) -> CitizenData:
+    """Everything enrollment holds about one person (right of access): every seat in every
+    cohort as it stands (offered, waitlisted, enrolled, completed...), pending enrollments,
+    attendance marks and survey answers."""
+    seats = await ports.seats.seats_of_applicant(applicant_id)
+    pending = await ports.store.pending_of(applicant_id)
+    enrollment_ids = {v.seat.enrollment_id for v in seats} | {p.enrollment_id for p in pending}
+    return CitizenData(
+        applicant_id=applicant_id,
+        seats=seats,
+        pending=pending,
+        attendance=await ports.store.marks_of_enrollments(enrollment_ids),
+        surveys=await ports.store.responses_of(enrollment_ids),
+    )

@@ -20,7 +20,7 @@ from .adapters.store import PlacementStore
 from .domain.assignment import AssignmentRequested
 from .domain.matching import CourseSkills
 from .domain.projects import ProjectCatalog, parse_projects
-from .entrypoints import events, http
+from .entrypoints import events, http, privacy
 from .use_cases import Clock, Ports, Publishers
 
 log = logging.getLogger(__name__)
@@ -107,4 +107,5 @@ def create_app(
     runtime.background(refresh_outcome_gauges)
     app = runtime.http_app()
     app.include_router(http.routes(ports))
+    app.include_router(privacy.citizen_routes(ports))
     return app

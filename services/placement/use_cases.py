@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
 from shared.clock import SEOUL
 from shared.contracts.enrollment import EnrollmentCompleted
@@ -24,7 +25,7 @@ from shared.problems import Conflict, NotFound, Unprocessable
 from shared.topics import InternalTopic, Topic
 
 from .adapters.metrics import OutcomeGauges
-from .adapters.store import PlacementStore, Referral, SeatClaim, StoredReport
+from .adapters.store import PlacementStore, Referral, SeatClaim, StoredReport, Unplaced
 from .domain.assignment import (
     AssignmentRequested,
     Placement,
@@ -500,3 +501,45 @@ async def matching_day(ports: Ports, matching_day_id: str) -> MatchingDay:
     if found is None:
         raise NotFound("matching_day_id", "no such matching day")
     return found
+
+
+# -- privacy: right of access (docs/decisions/0006) -------------------------------------------
+@dataclass(frozen=True)
+class CitizenData:
+    """Everything placement holds about one citizen. It holds no name, phone, e-mail or birth
+    date: a citizen is known here by the pseudonymous `applicant_id` alone."""
+
+    applicant_id: str
+    employments: list[Employment]
+    employment_reports: list[EmploymentReported]
+    completions: list[Completion]
+    assignments: list[PublicJobAssigned]
+    unplaced: list[Unplaced]
+    preferences: list[StatedPreferences]
+    profile: dict[str, Any] | None
+    referrals: list[Referral]
+    matching_days: list[MatchingDay]
+
+
+async def citizen_data(ports: Ports, applicant_id: str) -> CitizenData:
+    """Everything placement holds about one person (right of access): confirmed jobs and the
+    reports about them, course completions, public-job assignments (and selections left
+    without a position) with the preferences their applications stated, the graduate
+    profile, referrals to employers and matching-day interviews."""
+    store = ports.store
+    assignments = await store.assignments_to(applicant_id)
+    unplaced = await store.unplaced_of(applicant_id)
+    application_ids = [a.application_id for a in assignments] + [u.application_id for u in unplaced]
+    preferences = await store.preferences(application_ids)
+    return CitizenData(
+        applicant_id=applicant_id,
+        employments=await store.employments_of(applicant_id),
+        employment_reports=await store.reports_of(applicant_id),
+        completions=await store.completions(applicant_id),
+        assignments=assignments,
+        unplaced=unplaced,
+        preferences=[preferences[id_] for id_ in application_ids if id_ in preferences],
+        profile=await store.profile(applicant_id),
+        referrals=await store.referrals_of(applicant_id),
+        matching_days=await store.matching_days_with(applicant_id),
+    )

@@ -60,6 +60,8 @@ class Journey:
     application_ids: list[str]
     call_id: str
     recruitment: httpx.AsyncClient
+    enrollment: httpx.AsyncClient
+    placement: httpx.AsyncClient
     clock: MovableClock
 
 
@@ -126,8 +128,8 @@ async def journey(stack: Stack) -> AsyncIterator[Journey]:
     people = [applicant(name=korean_name()) for _ in range(BY_KAFKA + BY_HTTP)]
     async with (
         running(recruitment_app) as recruitment,
-        running(enrollment_app),
-        running(placement_app),
+        running(enrollment_app) as enrollment,
+        running(placement_app) as placement,
     ):
         assert (await recruitment.post("/calls", json=open_call(call_id))).status_code == 201
         assert (await recruitment.post(f"/calls/{call_id}/open")).status_code == 200
@@ -160,7 +162,17 @@ async def journey(stack: Stack) -> AsyncIterator[Journey]:
             return enrolled == placed == len(application_ids)
 
         assert await wait_for(downstream_done, within=90)
-        yield Journey(stack, databases, people, application_ids, call_id, recruitment, clock)
+        yield Journey(
+            stack,
+            databases,
+            people,
+            application_ids,
+            call_id,
+            recruitment,
+            enrollment,
+            placement,
+            clock,
+        )
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -239,3 +251,22 @@ async def test_a_citizen_sees_their_data_until_retention_purges_it_and_the_stati
     purged_documents = [d for d in documents if d["call_id"] == journey.call_id]
     assert purged_documents
     assert not any({"personal", "application"} & set(d) for d in purged_documents)
+
+
+async def test_enrollment_and_placement_show_a_citizen_what_they_hold_and_only_to_them(
+    journey: Journey,
+) -> None:
+    person, application_id = journey.people[0], journey.application_ids[0]
+    own = as_citizen(person["applicant_id"])
+
+    enrolled = await journey.enrollment.get(f"/citizens/{person['applicant_id']}/data", headers=own)
+    placed = await journey.placement.get(f"/citizens/{person['applicant_id']}/data", headers=own)
+
+    assert enrolled.status_code == placed.status_code == 200, (enrolled.text, placed.text)
+    assert [p["application_id"] for p in enrolled.json()["pending"]] == [application_id]
+    assert [a["application_id"] for a in placed.json()["assignments"]] == [application_id]
+    assert [p["call_id"] for p in placed.json()["preferences"]] == [journey.call_id]
+    other = as_citizen(journey.people[1]["applicant_id"])
+    for service in (journey.enrollment, journey.placement):
+        refused = await service.get(f"/citizens/{person['applicant_id']}/data", headers=other)
+        assert refused.status_code == 403

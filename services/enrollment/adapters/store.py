@@ -148,14 +148,15 @@ class EnrollmentStore:
 
     async def marks_of(self, cohort_id: str) -> list[RecordedMark]:
         cursor = self._attendance.find({"cohort_id": cohort_id})
-        return [
-            RecordedMark(
-                Mark(doc["enrollment_id"], int(doc["session"]), bool(doc["present"])),
-                doc["recorded_at"],
-                int(doc["sequence"]),
-            )
-            async for doc in cursor
-        ]
+        return [_recorded_mark(doc) async for doc in cursor]
+
+    async def marks_of_enrollments(self, enrollment_ids: Collection[str]) -> list[RecordedMark]:
+        """Every mark recorded for these enrollments (a citizen's data export)."""
+        if not enrollment_ids:
+            return []
+        cursor = self._attendance.find({"enrollment_id": {"$in": sorted(enrollment_ids)}})
+        marks = [_recorded_mark(doc) async for doc in cursor]
+        return sorted(marks, key=lambda m: (m.recorded_at, m.sequence))
 
     # -- surveys ----------------------------------------------------------------------------
     async def add_response(self, response: Response) -> bool:
@@ -177,14 +178,30 @@ class EnrollmentStore:
 
     async def responses(self, **match: str) -> list[Response]:
         cursor = self._surveys.find({k: v for k, v in match.items() if v})
-        return [
-            Response(
-                enrollment_id=doc["_id"],
-                program_id=doc["program_id"],
-                cohort_id=doc["cohort_id"],
-                campus_id=doc["campus_id"],
-                answers=Answers.model_validate(doc["answers"]),
-                answered_at=doc["answered_at"],
-            )
-            async for doc in cursor
-        ]
+        return [_response(doc) async for doc in cursor]
+
+    async def responses_of(self, enrollment_ids: Collection[str]) -> list[Response]:
+        """The survey answers of these enrollments (a citizen's data export)."""
+        if not enrollment_ids:
+            return []
+        cursor = self._surveys.find({"_id": {"$in": sorted(enrollment_ids)}})
+        return [_response(doc) async for doc in cursor]
+
+
+def _recorded_mark(doc: dict[str, Any]) -> RecordedMark:
+    return RecordedMark(
+        Mark(doc["enrollment_id"], int(doc["session"]), bool(doc["present"])),
+        doc["recorded_at"],
+        int(doc["sequence"]),
+    )
+
+
+def _response(doc: dict[str, Any]) -> Response:
+    return Response(
+        enrollment_id=doc["_id"],
+        program_id=doc["program_id"],
+        cohort_id=doc["cohort_id"],
+        campus_id=doc["campus_id"],
+        answers=Answers.model_validate(doc["answers"]),
+        answered_at=doc["answered_at"],
+    )

@@ -119,6 +119,16 @@ class SeatClaim:
 
 
 @dataclass(frozen=True)
+class Unplaced:
+    """A selected applicant of a public-job call for whom no position was left."""
+
+    application_id: str
+    call_id: str
+    rank: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Referral:
     referral_id: str
     opening_id: str
@@ -376,6 +386,32 @@ class PlacementStore:
     async def unplaced(self, call_id: str) -> list[str]:
         cursor = self._unplaced.find({"call_id": call_id}).sort("rank", 1)
         return [doc["_id"] async for doc in cursor]
+
+    # -- a citizen's data export (docs/decisions/0006): scans, HTTP only --------------------
+    async def assignments_to(self, applicant_id: str) -> list[PublicJobAssigned]:
+        cursor = self._assignments.find({"applicant_id": applicant_id}).sort("assigned_at", 1)
+        return [PublicJobAssigned.model_validate(doc["event"]) async for doc in cursor]
+
+    async def unplaced_of(self, applicant_id: str) -> list[Unplaced]:
+        cursor = self._unplaced.find({"applicant_id": applicant_id}).sort("at", 1)
+        return [
+            Unplaced(doc["_id"], doc["call_id"], doc.get("rank"), doc["at"]) async for doc in cursor
+        ]
+
+    async def referrals_of(self, applicant_id: str) -> list[Referral]:
+        cursor = self._referrals.find({"applicant_id": applicant_id}).sort("referred_at", 1)
+        return [_referral(doc) async for doc in cursor]
+
+    async def matching_days_with(self, applicant_id: str) -> list[MatchingDay]:
+        """The matching days that scheduled, or could not fit, this applicant (few days: the
+        collection is read whole rather than relying on array queries)."""
+        days = [_day(doc) async for doc in self._matching_days.find({})]
+        return [
+            day
+            for day in days
+            if any(i.applicant_id == applicant_id for i in day.schedule.interviews)
+            or any(r.applicant_id == applicant_id for r in day.schedule.unscheduled)
+        ]
 
     async def assignment_of(self, application_id: str) -> PublicJobAssigned | None:
         doc = await self._assignments.find_one({"application_id": application_id})

@@ -7,15 +7,15 @@ personal data. Only an operator of every program runs the retention purge. Both 
 audit log when an operator calls them (ids only, never the data)."""
 
 from datetime import datetime, timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from shared.audit import Audit
-from shared.auth import Forbidden, Operator, Principal, Role, require_role
+from shared.auth import Forbidden, Operator
 from shared.contracts.recruitment import ApplicationSubmitted
 from shared.personal_data import PersonalDataSettings
+from shared.privacy import CitizenOrOperator, may_export
 
 from .. import use_cases
 from ..domain import Screening, SelectionDecision
@@ -55,17 +55,6 @@ def retention_of(settings: PersonalDataSettings | None = None) -> timedelta:
     return use_cases.DEFAULT_RETENTION if days is None else timedelta(days=days)
 
 
-CitizenOrOperator = Annotated[Principal, Depends(require_role(Role.CITIZEN, Role.OPERATOR))]
-
-
-def _may_read_personal_data(who: Principal, applicant_id: str) -> bool:
-    """The citizen themself, or an operator of every program; not auditors, not an operator
-    of some programs only (the export spans every program)."""
-    if who.has(Role.CITIZEN) and who.subject == applicant_id:
-        return True
-    return who.operates_everything
-
-
 def citizen_routes(ports: Ports) -> APIRouter:
     router = APIRouter(tags=["privacy"])
 
@@ -78,10 +67,7 @@ def citizen_routes(ports: Ports) -> APIRouter:
         decision about it. For that citizen only (a citizen token whose subject is this
         `applicant_id`), or an operator of every program answering the citizen's written
         request; never for anyone else."""
-        if not _may_read_personal_data(who, applicant_id):
-            raise Forbidden("applicant_id", "another citizen's data")
-        if not who.has(Role.CITIZEN) or who.subject != applicant_id:
-            await audit.record("citizen_data.exported", applicant_id)
+        await may_export(who, applicant_id, audit)
         held = await use_cases.citizen_data(ports, applicant_id)
         return CitizenDataView(
             applicant_id=held.applicant_id,
