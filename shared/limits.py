@@ -5,8 +5,8 @@
     SUBMISSIONS_PER_MINUTE         10       per client on POST /applications (0: no limit)
     SUBMISSION_BURST               5        that many at once before the rate applies
 
-A client is the verified subject of its bearer token when the route has authenticated it
-(shared.auth puts the `Principal` on `request.state`), else its address. Behind a reverse
+A client is the subject of its bearer token, else its address: citizens behind one
+carrier's NAT are not limited together. Partner systems are not limited by it. Behind a reverse
 proxy the address is the proxy's unless uvicorn trusts its X-Forwarded-For
 (`--proxy-headers --forwarded-allow-ips=<proxy>`); see docs/security.md.
 """
@@ -19,9 +19,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Any
 
-from fastapi import Depends, Request
+import jwt
+from fastapi import Request
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -170,9 +171,9 @@ def client_key(request: Request) -> str:
 
 
 class RateLimit:
-    """A FastAPI dependency: `dependencies=[Depends(RateLimit.submissions())]` on a route.
-
-    Put it after the route's authentication dependency to key on the token's subject."""
+    """Token buckets per client as a FastAPI dependency (a route parameter placed after the
+    route's authentication one, which puts the verified caller on `request.state`); also
+    what `SubmissionRateLimit` counts with."""
 
     def __init__(self, per_minute: float, burst: int) -> None:
         self.buckets = TokenBuckets(per_minute / 60.0, burst) if per_minute > 0 else None
@@ -190,36 +191,59 @@ class RateLimit:
             raise TooManyRequests(wait)
 
 
-_submissions: RateLimit | None = None
+def token_claims(headers: dict[bytes, bytes]) -> dict[str, Any]:
+    """The claims of the request's bearer token, read WITHOUT verifying it (empty if none).
+
+    Good enough to pick a rate-limit bucket before routing: the route verifies the token
+    next, so a request whose claims were made up is refused (401) whatever bucket it took,
+    and a request that gets through had these very claims signed by the issuer."""
+    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return {}
+    try:
+        claims = jwt.decode(token.strip(), options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+    return claims if isinstance(claims, dict) else {}
 
 
-async def submission_limit(request: Request) -> None:
-    """The rate on citizen submissions (SUBMISSIONS_PER_MINUTE, SUBMISSION_BURST), read from
-    the environment on first use; one set of buckets per process."""
-    global _submissions
-    if _submissions is None:
-        _submissions = RateLimit.submissions()
-    await _submissions(request)
+class SubmissionRateLimit:
+    """Pure ASGI middleware: the submission rate on one method and path, wired from the app
+    module without touching its routes:
 
+        app.add_middleware(SubmissionRateLimit, method="POST", path="/applications")
 
-# A route parameter placed after the route's authentication parameter (FastAPI resolves them
-# in order, and shared.auth puts the verified caller on request.state), so that a citizen is
-# limited by who they are, not by the address they share with a whole carrier's NAT:
-#     async def apply(request: ApplicationRequest, who: Submitter, _: SubmissionLimit) -> ...
-SubmissionLimit = Annotated[None, Depends(submission_limit)]
+    A client is its token's subject, else its address. Partner systems (role `partner`)
+    submit for many citizens and are not limited here: their volume is agreed, not guessed.
+    """
 
-
-class RateLimitRoute:
-    """Pure ASGI middleware applying a `RateLimit` to one method and path, for wiring from an
-    app module without touching its routes: `app.add_middleware(RateLimitRoute, method="POST",
-    path="/applications", limit=RateLimit.submissions())`. Runs before routing, so it keys
-    on the client's address only."""
-
-    def __init__(self, app: ASGIApp, *, method: str, path: str, limit: RateLimit) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        method: str,
+        path: str,
+        limit: RateLimit | None = None,
+        exempt_roles: frozenset[str] = frozenset({"partner"}),
+    ) -> None:
         self.app = app
         self.method = method.upper()
         self.path = path.rstrip("/") or "/"
-        self.limit = limit
+        self.limit = limit or RateLimit.submissions()
+        self.exempt_roles = exempt_roles
+
+    def client(self, scope: Scope) -> str | None:
+        """The bucket's key, or None for a caller the limit does not apply to."""
+        claims = token_claims(dict(scope.get("headers") or []))
+        roles = claims.get("roles", [])
+        roles = roles.split() if isinstance(roles, str) else roles
+        if isinstance(roles, list) and self.exempt_roles.intersection(map(str, roles)):
+            return None
+        subject = claims.get("sub")
+        if isinstance(subject, str) and subject:
+            return f"sub:{subject}"
+        address = scope.get("client")
+        return f"addr:{address[0] if address else 'unknown'}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -227,9 +251,9 @@ class RateLimitRoute:
             and scope["method"] == self.method
             and (scope["path"].rstrip("/") or "/") == self.path
             and self.limit.buckets is not None
+            and (client := self.client(scope)) is not None
         ):
-            client = scope.get("client")
-            wait = self.limit.buckets.take(f"addr:{client[0] if client else 'unknown'}")
+            wait = self.limit.buckets.take(client)
             if wait > 0:
                 error = TooManyRequests(wait)
                 body = json.dumps(

@@ -12,6 +12,7 @@ from shared.contracts.recruitment import (
     ApplicationScreened,
     ApplicationSubmitted,
 )
+from shared.limits import SubmissionRateLimit
 from shared.service import ServiceRuntime
 from shared.settings import ServiceSettings
 from shared.topics import Topic
@@ -78,6 +79,7 @@ def create_app(settings: RecruitmentSettings | None = None, clock: Clock = now_k
     )
     events.subscribe(runtime, ports)
     app = runtime.http_app()
+    app.add_middleware(SubmissionRateLimit, method="POST", path="/applications")
     app.include_router(http.citizen_routes(ports))
     app.include_router(http.operator_routes(ports))
     app.include_router(privacy.citizen_routes(ports))

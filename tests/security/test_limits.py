@@ -6,9 +6,10 @@ from types import SimpleNamespace
 from typing import Annotated, Any
 
 import httpx
+import jwt
 from fastapi import Depends, FastAPI, Request
 
-from shared.limits import BodySizeLimit, RateLimit, RateLimitRoute, TokenBuckets
+from shared.limits import BodySizeLimit, RateLimit, SubmissionRateLimit, TokenBuckets
 from shared.problems import Problem
 
 LIMIT = 1000
@@ -159,7 +160,7 @@ async def test_a_rate_of_zero_turns_the_limit_off() -> None:
     assert statuses == {202}
 
 
-async def test_the_route_middleware_limits_only_its_method_and_path() -> None:
+def submissions_app(limit: RateLimit) -> FastAPI:
     app = FastAPI()
 
     @app.post("/applications", status_code=202)
@@ -170,9 +171,48 @@ async def test_the_route_middleware_limits_only_its_method_and_path() -> None:
     async def listing() -> dict[str, str]:
         return {}
 
-    app.add_middleware(RateLimitRoute, method="POST", path="/applications", limit=RateLimit(6, 1))
-    async with client(app) as http:
+    app.add_middleware(SubmissionRateLimit, method="POST", path="/applications", limit=limit)
+    return app
+
+
+def token(sub: str, *roles: str) -> dict[str, str]:
+    # Signed with a throwaway key: the middleware reads claims only, the route verifies.
+    signed = jwt.encode({"sub": sub, "roles": list(roles)}, "k" * 32, algorithm="HS256")
+    return {"Authorization": f"Bearer {signed}"}
+
+
+async def test_the_submission_middleware_limits_only_its_method_and_path() -> None:
+    async with client(submissions_app(RateLimit(6, 1))) as http:
         posts = [(await http.post("/applications")).status_code for _ in range(2)]
+        refused = await http.post("/applications")
         gets = {(await http.get("/applications")).status_code for _ in range(5)}
     assert posts == [202, 429]
+    assert refused.headers["retry-after"] == "10"
+    assert refused.json() == {
+        "detail": [{"field": "client", "problem": "too many submissions; try again later"}]
+    }
     assert gets == {200}
+
+
+async def test_citizens_sharing_an_address_each_have_the_bucket_of_their_token() -> None:
+    async with client(submissions_app(RateLimit(6, 1))) as http:
+        first = await http.post("/applications", headers=token("p-1", "citizen"))
+        other = await http.post("/applications", headers=token("p-2", "citizen"))
+        again = await http.post("/applications", headers=token("p-1", "citizen"))
+    assert (first.status_code, other.status_code, again.status_code) == (202, 202, 429)
+
+
+async def test_a_partner_system_submitting_for_many_citizens_is_not_limited() -> None:
+    async with client(submissions_app(RateLimit(6, 1))) as http:
+        statuses = {
+            (await http.post("/applications", headers=token("district", "partner"))).status_code
+            for _ in range(10)
+        }
+    assert statuses == {202}
+
+
+async def test_a_token_that_is_not_a_jwt_counts_as_its_address() -> None:
+    async with client(submissions_app(RateLimit(6, 1))) as http:
+        bogus = {"Authorization": "Bearer not.a.jwt"}
+        statuses = [(await http.post("/applications", headers=bogus)).status_code for _ in range(2)]
+    assert statuses == [202, 429]

@@ -26,7 +26,11 @@ from schemathesis.python import asgi
 
 from tests.conftest import Stack, daytime_clock
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    # Schemathesis's own strategies draw from `random`; Hypothesis warns about that, not us.
+    pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning"),
+]
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 
