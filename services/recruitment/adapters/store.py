@@ -161,6 +161,8 @@ class RecruitmentStore:
         self._known_calls: dict[str, Call] = {}
         self._calls_read_at = -float("inf")
         self._stored_here: OrderedDict[str, StoredApplication] = OrderedDict()
+        # A person's application to a call (`active_key`) -> its id, for those stored here.
+        self._first_here: OrderedDict[str, str] = OrderedDict()
         self._remembered_applications = remembered_applications
 
     async def create_indexes(self) -> None:
@@ -267,8 +269,18 @@ class RecruitmentStore:
         went_in = await insert_if_absent(self._applications, documents)
         self._remember(screened, went_in, received_at, refused=False)
         refused = [doc for doc, new in zip(documents, went_in, strict=True) if not new]
-        stored = await self.applications_by_id([doc["_id"] for doc in refused])
-        keys = [doc["active_key"] for doc in refused if doc["_id"] not in stored]
+        # Remembered as another application of the person to the call: a second one (and
+        # should this id have been refused as such before, `refuse` finds it stored).
+        second = {
+            doc["_id"]: self._first_here[doc["active_key"]]
+            for doc in refused
+            if self._first_here.get(doc["active_key"], doc["_id"]) != doc["_id"]
+        }
+        stored = await self.applications_by_id(
+            [doc["_id"] for doc in refused if doc["_id"] not in second]
+        )
+        answered = stored.keys() | second.keys()
+        keys = [doc["active_key"] for doc in refused if doc["_id"] not in answered]
         first: dict[str, str] = {}
         if keys:
             cursor = self._applications.find({"active_key": {"$in": keys}}, {"active_key": 1})
@@ -277,6 +289,8 @@ class RecruitmentStore:
         for doc, new in zip(documents, went_in, strict=True):
             if new:
                 outcomes.append(Added())
+            elif doc["_id"] in second:
+                outcomes.append(SecondApplication(second[doc["_id"]]))
             elif doc["_id"] in stored:
                 outcomes.append(AlreadyStored(stored[doc["_id"]]))
             elif doc["active_key"] in first:
@@ -322,9 +336,13 @@ class RecruitmentStore:
         refused: bool,
     ) -> None:
         """Keep the applications just stored: an application_id re-sent soon after (by the
-        same partition key, to this consumer) is answered without a read of a collection
-        that grows with every application. What is stored of them never changes."""
+        same partition key, to this consumer) or a person's second application to the call
+        is answered without a read of a collection that grows with every application. What
+        is remembered never changes: nothing deletes an application."""
         for (application, screening), new in zip(screened, went_in, strict=True):
+            if new and not refused:
+                key = _active_key(application.call_id, application.applicant.applicant_id)
+                self._first_here[key] = application.application_id
             if new:
                 self._stored_here[application.application_id] = StoredApplication(
                     application=application,
@@ -335,6 +353,8 @@ class RecruitmentStore:
                 )
         while len(self._stored_here) > self._remembered_applications:
             self._stored_here.popitem(last=False)
+        while len(self._first_here) > self._remembered_applications:
+            self._first_here.popitem(last=False)
 
     # -- the fence between intake and selection ----------------------------------------
     @contextlib.asynccontextmanager

@@ -1,13 +1,18 @@
-"""The recruitment store answers a re-sent application_id from what it stored lately, without a
-read of the applications; a restarted store, remembering nothing, answers the same from the
-database (docs/decisions/0003)."""
+"""The recruitment store answers a re-sent application_id, and a person's second application to
+a call, from what it stored lately, without a read of the applications; a restarted store,
+remembering nothing, answers the same from the database (docs/decisions/0003)."""
 
 import uuid
 
 import pytest
 from pymongo import AsyncMongoClient, monitoring
 
-from services.recruitment.adapters.store import Added, AlreadyStored, RecruitmentStore
+from services.recruitment.adapters.store import (
+    Added,
+    AlreadyStored,
+    RecruitmentStore,
+    SecondApplication,
+)
 from shared.clock import now_kst
 from tests.conftest import Stack
 from tests.recruitment.unit.builders import make_application, make_screening
@@ -59,5 +64,14 @@ async def test_a_re_sent_application_gets_the_first_screening_from_memory_or_dat
             assert all(isinstance(answer, AlreadyStored) for answer in answers)
             scores = [a.stored.screening.score for a in answers if isinstance(a, AlreadyStored)]
             assert scores == [0, 1, 2]
+
+        # The same person applies to the same call again, under a new application id.
+        person = first[0][0].applicant.applicant_id
+        second = [(make_application(application_id="app-9", applicant_id=person), first[0][1])]
+        reads.of.clear()
+        assert await store.admit(second, now_kst()) == [SecondApplication("app-0")]
+        assert "applications" not in reads.of
+        assert await RecruitmentStore(db).admit(second, now_kst()) == [SecondApplication("app-0")]
+        assert "applications" in reads.of
     finally:
         await client.close()
