@@ -356,6 +356,9 @@ def _completed(
         survey_url=survey_url(ports, seat.enrollment_id),
         completed_at=seat.changed_at,
         recommended_course=recommendation,
+        campus_id=cohort_.campus.id,
+        campus_name=cohort_.campus.name,
+        term=cohort_.term,
     )
 
 

@@ -186,6 +186,9 @@ async def take_completions(ports: Ports, events: list[Envelope[EnrollmentComplet
                 program_name=e.data.program_name,
                 course_name=e.data.course_name,
                 completed_on=e.data.completed_at.astimezone(SEOUL).date(),
+                campus_id=e.data.campus_id,
+                campus_name=e.data.campus_name,
+                term=e.data.term,
             )
             for e in events
         ]
@@ -193,7 +196,8 @@ async def take_completions(ports: Ports, events: list[Envelope[EnrollmentComplet
 
 
 async def outcome_rates(ports: Ports) -> tuple[date, tuple[ProgramOutcome, ...]]:
-    """Employment within six months of completion, per program and cohort, as of today; the
+    """Employment within six months of completion, per program, cohort, campus and term, as
+    of today; the
     Prometheus gauges show the same figures."""
     today = ports.clock().astimezone(SEOUL).date()
     rates = outcomes(await ports.store.completions(), await ports.store.job_starts(), today)

@@ -64,6 +64,13 @@ class EnrollmentCompleted(ContractModel):
     recommended_course: CourseRecommendation | None = Field(
         default=None, description="a taster course's regular course; null for any other course"
     )
+    campus_id: str | None = Field(default=None, description="where the cohort was taught")
+    campus_name: str | None = None
+    term: str | None = Field(
+        default=None,
+        description="the half-year the cohort started in: `2025-H1` (상반기) or `2025-H2` (하반기)",
+        examples=["2025-H2"],
+    )
 
 
 class CohortFilled(ContractModel):

@@ -177,6 +177,12 @@ class Cohort(Spec):
             raise ValueError("ages.max is below ages.min")
         return self
 
+    @property
+    def term(self) -> str:
+        """The half-year the cohort starts in (상반기 H1, 하반기 H2): how outcomes are compared
+        from one term to the next."""
+        return f"{self.start_date.year}-H{1 if self.start_date.month <= 6 else 2}"
+
     def call_status(self, at: datetime) -> CallStatus:
         return CallStatus.NOT_ANNOUNCED if self.call is None else self.call.status(at)
 

@@ -1,5 +1,6 @@
 """Placement's Prometheus gauges: employment within six months of completion, per program and
-cohort, refreshed from the store (periodically, and whenever the rates are asked for)."""
+cohort, campus and term, refreshed from the store (periodically, and whenever the rates are
+asked for)."""
 
 from collections.abc import Sequence
 
@@ -30,9 +31,16 @@ class OutcomeGauges:
             labels,
             registry=registry,
         )
+        self.group_rate = Gauge(
+            "ilteo_placement_employment_rate_by_group",
+            "Employed within 6 months / completions, per program and campus "
+            '(grouping="campus", group=campus id) or term (grouping="term", group="2025-H2")',
+            ["program", "grouping", "group"],
+            registry=registry,
+        )
 
     def show(self, programs: Sequence[ProgramOutcome]) -> None:
-        for gauge in (self.completed, self.employed, self.rate):
+        for gauge in (self.completed, self.employed, self.rate, self.group_rate):
             gauge.clear()  # a cohort no longer in the store disappears
         for program in programs:
             rows = [("", program.rate)] + [(c.cohort_id, c.rate) for c in program.cohorts]
@@ -41,3 +49,9 @@ class OutcomeGauges:
                 self.employed.labels(program.program_name, cohort).set(rate.employed)
                 if rate.rate is not None:
                     self.rate.labels(program.program_name, cohort).set(rate.rate)
+            for grouping, groups in (("campus", program.campuses), ("term", program.terms)):
+                for group in groups:
+                    if group.rate.rate is not None:
+                        self.group_rate.labels(program.program_name, grouping, group.group).set(
+                            group.rate.rate
+                        )

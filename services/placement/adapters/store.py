@@ -257,6 +257,9 @@ class PlacementStore:
                     "program_name": c.program_name,
                     "course_name": c.course_name,
                     "completed_on": c.completed_on.isoformat(),
+                    "campus_id": c.campus_id,
+                    "campus_name": c.campus_name,
+                    "term": c.term,
                 }
                 for c in completions
             ],
@@ -272,6 +275,9 @@ class PlacementStore:
                 program_name=doc["program_name"],
                 course_name=doc["course_name"],
                 completed_on=date.fromisoformat(doc["completed_on"]),
+                campus_id=doc.get("campus_id"),
+                campus_name=doc.get("campus_name"),
+                term=doc.get("term"),
             )
             async for doc in self._completions.find(query)
         ]

@@ -7,8 +7,11 @@ A job that started before the completion (early employment during the course) do
 the completion event does not say when the course began, so "during the course" cannot be
 told from "long before it".
 
-Rates are per program and per cohort. While a window is still open and the person has no job
-yet, the completion is `awaiting`: it counts in the denominator (the rate can only rise).
+Rates are per program, and within a program per cohort, per campus and per term (the cohort's
+start half-year, e.g. `2025-H2`, as enrollment names it; completions that came without a
+campus or a term are counted in the program only). While a window is still open and the
+person has no job yet, the completion is `awaiting`: it counts in the denominator (the rate
+can only rise).
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ class Completion:
     program_name: str
     course_name: str
     completed_on: date
+    campus_id: str | None = None
+    campus_name: str | None = None
+    term: str | None = None
 
 
 def add_calendar_months(day: date, months: int) -> date:
@@ -58,6 +64,13 @@ class Rate:
     def rate(self) -> float | None:
         return self.employed / self.completed if self.completed else None
 
+    def __add__(self, other: Rate) -> Rate:
+        return Rate(
+            self.completed + other.completed,
+            self.employed + other.employed,
+            self.awaiting + other.awaiting,
+        )
+
 
 @dataclass(frozen=True)
 class CohortOutcome:
@@ -68,10 +81,21 @@ class CohortOutcome:
 
 
 @dataclass(frozen=True)
+class GroupOutcome:
+    """A campus (`group` = campus id, `name` its name) or a term (both the term)."""
+
+    group: str
+    name: str
+    rate: Rate
+
+
+@dataclass(frozen=True)
 class ProgramOutcome:
     program_name: str
     rate: Rate
     cohorts: tuple[CohortOutcome, ...]
+    campuses: tuple[GroupOutcome, ...] = ()
+    terms: tuple[GroupOutcome, ...] = ()
 
 
 def outcomes(
@@ -79,37 +103,60 @@ def outcomes(
     job_starts: Mapping[str, Sequence[date]],
     today: date,
 ) -> tuple[ProgramOutcome, ...]:
-    """Rates per program and cohort, from completions and the start dates of each person's
-    confirmed employments, as of `today`."""
-    tallies: dict[
-        tuple[str, str], list[int]
-    ] = {}  # (program, cohort) -> completed, employed, awaiting
-    courses: dict[tuple[str, str], str] = {}
+    """Rates per program, and within it per cohort, campus and term, from completions and the
+    start dates of each person's confirmed employments, as of `today`."""
+    cohorts: dict[tuple[str, str], _Tally] = {}
+    campuses: dict[tuple[str, str], _Tally] = {}
+    terms: dict[tuple[str, str], _Tally] = {}
     for completion in completions:
-        key = (completion.program_name, completion.cohort_id)
-        tally = tallies.setdefault(key, [0, 0, 0])
-        courses.setdefault(key, completion.course_name)
-        tally[0] += 1
-        if employed_within_window(completion, job_starts.get(completion.applicant_id, ())):
-            tally[1] += 1
-        elif window_end(completion) >= today:
-            tally[2] += 1
-    programs: dict[str, list[CohortOutcome]] = {}
-    for (program, cohort), (completed, employed, awaiting) in sorted(tallies.items()):
-        programs.setdefault(program, []).append(
-            CohortOutcome(
-                program, cohort, courses[(program, cohort)], Rate(completed, employed, awaiting)
-            )
-        )
+        employed = employed_within_window(completion, job_starts.get(completion.applicant_id, ()))
+        awaiting = not employed and window_end(completion) >= today
+        program = completion.program_name
+        groups = [(cohorts, completion.cohort_id, completion.course_name)]
+        if completion.campus_id is not None:
+            name = completion.campus_name or completion.campus_id
+            groups.append((campuses, completion.campus_id, name))
+        if completion.term is not None:
+            groups.append((terms, completion.term, completion.term))
+        for tallies, group, name in groups:
+            tallies.setdefault((program, group), _Tally(name)).add(employed, awaiting)
+    programs = sorted({program for program, _ in cohorts})
     return tuple(
         ProgramOutcome(
             program,
-            Rate(
-                sum(c.rate.completed for c in cohorts),
-                sum(c.rate.employed for c in cohorts),
-                sum(c.rate.awaiting for c in cohorts),
+            sum((t.rate for (p, _), t in cohorts.items() if p == program), Rate(0, 0, 0)),
+            tuple(
+                CohortOutcome(program, cohort, t.name, t.rate)
+                for (p, cohort), t in sorted(cohorts.items())
+                if p == program
             ),
-            tuple(cohorts),
+            _groups(campuses, program),
+            _groups(terms, program),
         )
-        for program, cohorts in programs.items()
+        for program in programs
+    )
+
+
+@dataclass
+class _Tally:
+    name: str
+    completed: int = 0
+    employed: int = 0
+    awaiting: int = 0
+
+    def add(self, employed: bool, awaiting: bool) -> None:
+        self.completed += 1
+        self.employed += employed
+        self.awaiting += awaiting
+
+    @property
+    def rate(self) -> Rate:
+        return Rate(self.completed, self.employed, self.awaiting)
+
+
+def _groups(tallies: Mapping[tuple[str, str], _Tally], program: str) -> tuple[GroupOutcome, ...]:
+    return tuple(
+        GroupOutcome(group, t.name, t.rate)
+        for (p, group), t in sorted(tallies.items())
+        if p == program
     )

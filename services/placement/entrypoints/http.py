@@ -107,10 +107,18 @@ class CohortRate(BaseModel):
     outcome: RateView
 
 
+class GroupRate(BaseModel):
+    id: str = Field(description="the campus id, or the term (`2025-H2`)")
+    name: str
+    outcome: RateView
+
+
 class ProgramRate(BaseModel):
     program_name: str
     outcome: RateView
     cohorts: list[CohortRate]
+    campuses: list[GroupRate]
+    terms: list[GroupRate] = Field(description="by the half-year the cohort started in")
 
 
 class Outcomes(BaseModel):
@@ -341,7 +349,8 @@ def routes(ports: Ports) -> APIRouter:
 
     @router.get("/outcomes", tags=["outcomes"])
     async def outcomes(_: OperatorOrAuditor) -> Outcomes:
-        """Employment within 6 calendar months of completion, per program and cohort."""
+        """Employment within 6 calendar months of completion, per program, and within it per
+        cohort, campus and term."""
         today, programs = await use_cases.outcome_rates(ports)
         return Outcomes(
             as_of=today,
@@ -357,6 +366,14 @@ def routes(ports: Ports) -> APIRouter:
                             outcome=RateView.of(c.rate),
                         )
                         for c in p.cohorts
+                    ],
+                    campuses=[
+                        GroupRate(id=g.group, name=g.name, outcome=RateView.of(g.rate))
+                        for g in p.campuses
+                    ],
+                    terms=[
+                        GroupRate(id=g.group, name=g.name, outcome=RateView.of(g.rate))
+                        for g in p.terms
                     ],
                 )
                 for p in programs

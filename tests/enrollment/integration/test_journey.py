@@ -299,6 +299,12 @@ async def test_completion_takes_80_percent_attendance_not_79_9_and_the_survey_is
     assert completed["enrollment_id"] == full
     assert completed["survey_url"] == f"https://jobs.seoul.example/survey/{full}"
     assert completed["recommended_course"] is None
+    # Where and when it was taught, for placement's rates per campus and term.
+    half = 1 if start.month <= 6 else 2
+    assert (completed["campus_id"], completed["term"]) == (
+        body["campus"]["id"],
+        f"{start.year}-H{half}",
+    )
     roster = await wait_for(
         lambda: _statuses(journey, cohort_id, {full: "completed", short: "dropped_out"})
     )

@@ -2,6 +2,7 @@
 recruitment call fills agrees with that call."""
 
 from collections import Counter
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import yaml
 from services.enrollment.domain.catalog import CatalogError, parse_catalog
 from services.enrollment.domain.cohort import Cohort
 from services.recruitment.domain import parse_catalog as parse_recruitment_catalog
+from tests.enrollment.unit.builders import make_cohort
 
 ROOT = Path(__file__).parents[3]
 FILES = sorted((ROOT / "services" / "enrollment" / "catalog").glob("*.yaml"))
@@ -193,3 +195,12 @@ def test_two_cohorts_cannot_share_an_id_or_a_call() -> None:
     second["cohorts"] = [second["cohorts"][0] | {"id": "p-2"}]
     with pytest.raises(CatalogError, match="calls filling more than one cohort: call-1"):
         parse_catalog([document(), second])
+
+
+@pytest.mark.parametrize(
+    ("start", "term"),
+    [(date(2025, 1, 2), "2025-H1"), (date(2025, 6, 30), "2025-H1"), (date(2025, 7, 1), "2025-H2")],
+)
+def test_a_cohort_s_term_is_the_half_year_it_starts_in(start: date, term: str) -> None:
+    cohort = make_cohort(start_date=start, end_date=start + timedelta(days=90))
+    assert cohort.term == term

@@ -1,7 +1,7 @@
 """Done when: completions and employment reports flow in through Kafka; placement publishes
 the confirmed employments (what the citizen's message is made from: notify routes
 `placement.employment.confirmed` to its `employment_confirmed` template) and serves the right
-employment rate per cohort over HTTP and as Prometheus gauges."""
+employment rate per cohort, campus and term over HTTP and as Prometheus gauges."""
 
 import json
 import uuid
@@ -22,7 +22,9 @@ PROGRAM = "청년취업사관학교"
 COMPLETED_AT = "2025-03-14T18:00:00+09:00"
 
 
-def completed_event(applicant_id: str, cohort_id: str) -> tuple[str, bytes]:
+def completed_event(
+    applicant_id: str, cohort_id: str, campus_id: str | None = None
+) -> tuple[str, bytes]:
     enrollment_id = f"e-{applicant_id}"
     envelope = {
         "event_id": str(uuid.uuid4()),
@@ -38,7 +40,9 @@ def completed_event(applicant_id: str, cohort_id: str) -> tuple[str, bytes]:
             "course_name": "AI 서비스 개발자 과정",
             "survey_url": f"https://jobs.seoul.example/survey/{enrollment_id}",
             "completed_at": COMPLETED_AT,
-        },
+        }
+        | ({"campus_id": campus_id, "campus_name": f"{campus_id} 캠퍼스"} if campus_id else {})
+        | ({"term": "2024-H2"} if campus_id else {}),
     }
     return enrollment_id, json.dumps(envelope, ensure_ascii=False).encode()
 
@@ -59,8 +63,8 @@ async def test_completions_and_reports_through_kafka_give_confirmations_and_rate
     await publish_many(
         stack.bootstrap_servers,
         Topic.ENROLLMENT_COMPLETED,
-        [completed_event(p, mapo) for p in (a1, a2, a3, a4)]
-        + [completed_event(p, jongno) for p in (b1, b2)],
+        [completed_event(p, mapo, "mapo") for p in (a1, a2, a3, a4)]
+        + [completed_event(p, jongno, "jongno") for p in (b1, b2)],
     )
     await publish_many(
         stack.bootstrap_servers,
@@ -123,10 +127,17 @@ async def test_completions_and_reports_through_kafka_give_confirmations_and_rate
     assert cohorts[jongno] == {"completed": 2, "employed": 2, "awaiting": 0, "employment_rate": 1.0}
     assert program["outcome"]["completed"] == 6
     assert program["outcome"]["employment_rate"] == pytest.approx(4 / 6)
+    campuses = {g["id"]: (g["name"], g["outcome"]["employed"]) for g in program["campuses"]}
+    assert campuses == {"mapo": ("mapo 캠퍼스", 2), "jongno": ("jongno 캠퍼스", 2)}
+    assert [(g["id"], g["outcome"]["completed"]) for g in program["terms"]] == [("2024-H2", 6)]
     assert after["window_months"] == 6
     assert after["as_of"] == "2026-01-12"
 
     assert metric(metrics, "ilteo_placement_employment_rate", PROGRAM, mapo) == 0.5
     assert metric(metrics, "ilteo_placement_employment_rate", PROGRAM, jongno) == 1.0
+    by_campus = 'group="mapo",grouping="campus"'
+    assert f'ilteo_placement_employment_rate_by_group{{{by_campus},program="{PROGRAM}"}} 0.5' in (
+        metrics
+    )
     assert metric(metrics, "ilteo_placement_completions", PROGRAM, mapo) == 4.0
     assert metric(metrics, "ilteo_placement_employed_within_6_months", PROGRAM, "") == 4.0

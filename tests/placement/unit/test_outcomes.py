@@ -1,4 +1,4 @@
-"""Employment within six calendar months of completion, per program and cohort."""
+"""Employment within six calendar months of completion, per program, cohort, campus and term."""
 
 from datetime import date, timedelta
 
@@ -21,6 +21,8 @@ def completion(
     completed_on: date = date(2025, 3, 14),
     cohort_id: str = "yja-2025-mapo-ai-service-developer",
     program_name: str = PROGRAM,
+    campus: str | None = None,
+    term: str | None = None,
 ) -> Completion:
     return Completion(
         enrollment_id=f"e-{applicant_id}-{cohort_id}",
@@ -29,6 +31,9 @@ def completion(
         program_name=program_name,
         course_name="AI 서비스 개발자 과정",
         completed_on=completed_on,
+        campus_id=campus,
+        campus_name=f"{campus} 캠퍼스" if campus else None,
+        term=term,
     )
 
 
@@ -112,3 +117,25 @@ def test_a_completion_whose_window_is_still_open_is_awaiting_not_failed() -> Non
     assert (program.rate.completed, program.rate.employed, program.rate.awaiting) == (1, 0, 1)
     [later] = outcomes([completion("p-1", date(2025, 9, 1))], {}, today=date(2026, 3, 2))
     assert later.rate.awaiting == 0
+
+
+def test_rates_per_campus_and_term_add_up_across_the_cohorts_taught_there() -> None:
+    """Two cohorts at the 마포 campus (one per half-year) and one at 종로 in the second half:
+    the campus rate joins the two 마포 cohorts, the term rate joins 마포 and 종로 of 2025-H2.
+    A completion that came without campus or term (an older event) counts in the program."""
+    done, today = date(2025, 3, 14), date(2026, 12, 1)
+    completions = [
+        completion("p-1", done, "mapo-h1", campus="mapo", term="2025-H1"),
+        completion("p-2", done, "mapo-h1", campus="mapo", term="2025-H1"),
+        completion("p-3", done, "mapo-h2", campus="mapo", term="2025-H2"),
+        completion("p-4", done, "jongno-h2", campus="jongno", term="2025-H2"),
+        completion("p-5", done, "old-cohort"),
+    ]
+    hired = {person: [date(2025, 5, 1)] for person in ("p-1", "p-3", "p-4", "p-5")}
+    [academy] = outcomes(completions, hired, today)
+
+    campuses = {g.group: (g.name, g.rate.completed, g.rate.employed) for g in academy.campuses}
+    assert campuses == {"mapo": ("mapo 캠퍼스", 3, 2), "jongno": ("jongno 캠퍼스", 1, 1)}
+    terms = {g.group: (g.rate.completed, g.rate.employed) for g in academy.terms}
+    assert terms == {"2025-H1": (2, 1), "2025-H2": (2, 2)}
+    assert (academy.rate.completed, academy.rate.employed) == (5, 4)
