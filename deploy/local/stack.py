@@ -51,6 +51,7 @@ import base64
 import concurrent.futures
 import contextlib
 import ctypes
+import dataclasses
 import fcntl
 import json
 import logging
@@ -559,6 +560,14 @@ _KAFKA_LOG4J2 = """<?xml version="1.0" encoding="UTF-8"?>
 SCRAM_BROKER_USER = "ilteo-broker"
 
 
+@dataclasses.dataclass(frozen=True)
+class KafkaTls:
+    """The broker's TLS material as PEM files: its key and certificate chain, and the CA."""
+
+    server_pem: Path
+    ca_pem: Path
+
+
 class Kafka(ManagedProcess):
     """Apache Kafka in KRaft combined mode (broker + controller), one node, on 127.0.0.1.
 
@@ -569,6 +578,9 @@ class Kafka(ManagedProcess):
     SCRAM-SHA-512: the credentials are written into the metadata log at format time (KRaft
     keeps them there), together with one for the broker itself, which talks to itself over
     that listener. The controller listener stays PLAINTEXT on 127.0.0.1.
+
+    With `tls` the client listener speaks TLS with that certificate (SASL_SSL with SCRAM
+    users, else SSL); the broker trusts the same CA for its own connections to itself.
     """
 
     name = "kafka"
@@ -585,9 +597,11 @@ class Kafka(ManagedProcess):
         pid_file: Path | None = None,
         heap: str = "512m",
         scram_users: Mapping[str, str] | None = None,
+        tls: KafkaTls | None = None,
     ) -> None:
         super().__init__(log_file=log_file or data_dir / "kafka.log", pid_file=pid_file)
         self.scram_users = dict(scram_users or {})
+        self.tls = tls
         # The broker's own login on the SASL listener (inter-broker traffic).
         self._broker_password = base64.urlsafe_b64encode(os.urandom(18)).decode()
         self.port = port
@@ -605,19 +619,53 @@ class Kafka(ManagedProcess):
         return self.data_dir / "server.properties"
 
     @property
+    def security_protocol(self) -> str:
+        if self.scram_users:
+            return "SASL_SSL" if self.tls else "SASL_PLAINTEXT"
+        return "SSL" if self.tls else "PLAINTEXT"
+
+    @property
     def client_options(self) -> dict[str, Any]:
-        """aiokafka options for a client of this broker: a SCRAM login as the first user."""
-        if not self.scram_users:
-            return {}
-        username, password = next(iter(self.scram_users.items()))
-        return {
-            "security_protocol": "SASL_PLAINTEXT",
-            "sasl_mechanism": "SCRAM-SHA-512",
-            "sasl_plain_username": username,
-            "sasl_plain_password": password,
-        }
+        """aiokafka options for a client of this broker: a SCRAM login as the first user, and
+        TLS trusting the broker's CA."""
+        options: dict[str, Any] = {}
+        if self.tls:
+            import ssl
+
+            options["ssl_context"] = ssl.create_default_context(cafile=str(self.tls.ca_pem))
+        if self.scram_users:
+            username, password = next(iter(self.scram_users.items()))
+            options |= {
+                "sasl_mechanism": "SCRAM-SHA-512",
+                "sasl_plain_username": username,
+                "sasl_plain_password": password,
+            }
+        if options:
+            options["security_protocol"] = self.security_protocol
+        return options
+
+    def _tls_properties(self) -> list[str]:
+        if not self.tls:
+            return []
+        # PEM files: the key (unencrypted PKCS#8) and chain in one, the CA in the other.
+        return [
+            "ssl.keystore.type=PEM",
+            f"ssl.keystore.location={self.tls.server_pem}",
+            "ssl.truststore.type=PEM",
+            f"ssl.truststore.location={self.tls.ca_pem}",
+        ]
 
     def _listener_properties(self) -> list[str]:
+        if self.tls and not self.scram_users:
+            return [
+                f"listeners=SSL://127.0.0.1:{self.port},"
+                f"CONTROLLER://127.0.0.1:{self.controller_port}",
+                f"advertised.listeners=SSL://127.0.0.1:{self.port}",
+                "controller.listener.names=CONTROLLER",
+                "inter.broker.listener.name=SSL",
+                "listener.security.protocol.map=SSL:SSL,CONTROLLER:PLAINTEXT",
+                *self._tls_properties(),
+            ]
         if not self.scram_users:
             return [
                 f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
@@ -631,16 +679,18 @@ class Kafka(ManagedProcess):
             "org.apache.kafka.common.security.scram.ScramLoginModule required "
             f'username="{SCRAM_BROKER_USER}" password="{self._broker_password}";'
         )
+        protocol = self.security_protocol
         return [
-            f"listeners=SASL_PLAINTEXT://127.0.0.1:{self.port},"
+            f"listeners={protocol}://127.0.0.1:{self.port},"
             f"CONTROLLER://127.0.0.1:{self.controller_port}",
-            f"advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{self.port}",
+            f"advertised.listeners={protocol}://127.0.0.1:{self.port}",
             "controller.listener.names=CONTROLLER",
-            "inter.broker.listener.name=SASL_PLAINTEXT",
-            "listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"inter.broker.listener.name={protocol}",
+            f"listener.security.protocol.map={protocol}:{protocol},CONTROLLER:PLAINTEXT",
             "sasl.enabled.mechanisms=SCRAM-SHA-512",
             "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
-            f"listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config={login}",
+            f"listener.name.{protocol.lower()}.scram-sha-512.sasl.jaas.config={login}",
+            *self._tls_properties(),
         ]
 
     def _scram_format_options(self) -> list[str]:
