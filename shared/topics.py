@@ -37,7 +37,7 @@ class InternalTopic(StrEnum):
     ASSIGNMENT_COMMANDS = "placement.internal.assignment-commands"
     # placement's events for the platform's other services (not in the published contract;
     # payloads in shared/contracts/placement.py): a public-job position assigned (notify tells
-    # the citizen), and employment first, study later (enrollment may offer the course)
+    # the citizen), and employment first, study later (enrollment offers the course)
     PUBLIC_JOB_ASSIGNED = "placement.public-job.assigned"
     STUDY_PATHWAY_OPENED = "placement.study-pathway.opened"
 

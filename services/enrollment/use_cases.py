@@ -22,6 +22,7 @@ from shared.contracts.enrollment import (
     EnrollmentWithdrawn,
     WaitlistPromoted,
 )
+from shared.contracts.placement import StudyPathwayOpened
 from shared.contracts.recruitment import ApplicationDecided
 from shared.envelope import Envelope, derive_event_id
 from shared.kafka import EventPublisher, Outgoing
@@ -52,7 +53,7 @@ from .domain.commands import (
 )
 from .domain.enrollment import PendingEnrollment, pending_enrollment
 from .domain.recommendation import recommend
-from .domain.search import CatalogQuery, Found, search
+from .domain.search import CatalogQuery, Found, cohort_for_pathway, search
 from .domain.seats import (
     CohortSeats,
     Fact,
@@ -171,9 +172,33 @@ async def take_waitlistings(ports: Ports, events: Sequence[Envelope[ApplicationD
     await ports.publish.commands.publish(*commands)
 
 
+# -- from placement ----------------------------------------------------------------------------
+async def take_study_pathways(ports: Ports, events: Sequence[Envelope[StudyPathwayOpened]]) -> int:
+    """A hire at a pathway partner is offered a seat in the next cohort of the linked course,
+    as a selected applicant is (the offer's id names the employment). How many were offered;
+    a course with no cohort to come is logged, and offered nothing."""
+    cohorts = await ports.store.cohorts()
+    commands = []
+    for event in events:
+        pathway = event.data
+        found = cohort_for_pathway(cohorts, pathway.program_id, pathway.course_id, _now(ports))
+        if found is None:
+            log.warning(
+                "no cohort to come of a pathway's course",
+                extra={"program_id": pathway.program_id, "course_id": pathway.course_id},
+            )
+            continue
+        offer = OfferSeat(
+            application_id=f"pathway-{pathway.employment_id}", applicant_id=pathway.applicant_id
+        )
+        commands.append(_command(ports, event, found.id, offer, "offer"))
+    await ports.publish.commands.publish(*commands)
+    return len(commands)
+
+
 def _command(
     ports: Ports,
-    cause: Envelope[ApplicationDecided],
+    cause: Envelope[ApplicationDecided] | Envelope[StudyPathwayOpened],
     cohort_id: str,
     command: OfferSeat | JoinWaitlist,
     name: str,

@@ -57,3 +57,17 @@ def search(cohorts: Iterable[Cohort], query: CatalogQuery, at: datetime) -> list
         )
         found.append(Found(cohort, cohort.call_status(at), distance))
     return sorted(found, key=lambda f: (f.distance_km or 0.0, f.cohort.start_date, f.cohort.id))
+
+
+def cohort_for_pathway(
+    cohorts: Iterable[Cohort], program_id: str, course_id: str, at: datetime
+) -> Cohort | None:
+    """The cohort of the course that a hire at a pathway partner (선취업-후학습) is offered: the
+    first of that program's course to start after `at`. The employment makes them eligible,
+    so the course's recruitment call, open or closed, does not matter."""
+    upcoming = [
+        c
+        for c in cohorts
+        if c.program_id == program_id and c.course.id == course_id and c.starts_at > at
+    ]
+    return min(upcoming, key=lambda c: (c.starts_at, c.id), default=None)

@@ -1,5 +1,6 @@
 """Kafka subscribers of the enrollment service: they translate, the use cases decide."""
 
+from shared.contracts.placement import StudyPathwayOpened
 from shared.contracts.recruitment import ApplicationDecided
 from shared.envelope import Envelope
 from shared.service import ServiceRuntime
@@ -26,6 +27,14 @@ def subscribe(runtime: ServiceRuntime, ports: Ports) -> None:
     )
     async def application_waitlisted(events: list[Envelope[ApplicationDecided]]) -> None:
         await use_cases.take_waitlistings(ports, events)
+
+    @runtime.subscribe(
+        InternalTopic.STUDY_PATHWAY_OPENED,
+        StudyPathwayOpened,
+        "Hired at a pathway partner (선취업-후학습): offered a seat in the linked course.",
+    )
+    async def study_pathway_opened(events: list[Envelope[StudyPathwayOpened]]) -> None:
+        await use_cases.take_study_pathways(ports, events)
 
     @runtime.subscribe(
         InternalTopic.SEAT_COMMANDS,

@@ -8,6 +8,7 @@ The enrollment service runs with a clock the tests move forward (days pass in a 
 runs beside it to send the SMS."""
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from services.notify.app import NotifySettings
 from services.notify.app import create_app as create_notify
 from services.notify.domain.wording import korean_datetime
 from shared.clock import now_kst
-from shared.topics import Topic
+from shared.topics import InternalTopic, Topic
 from tests.conftest import (
     MovableClock,
     Stack,
@@ -464,3 +465,55 @@ async def test_the_catalog_puts_the_nearest_cohorts_first_and_names_a_wrong_fiel
         "/cohorts", json=cohort_body(f"{t}-bukbu", now, capacity=1)
     )
     assert (taken.status_code, taken.json()["detail"][0]["field"]) == (409, "id")
+
+
+async def test_a_hire_at_a_pathway_partner_is_offered_the_next_cohort_of_the_linked_course(
+    journey: Journey,
+) -> None:
+    """Employment first, study later (선취업-후학습): placement's `study-pathway.opened` gives
+    the hired citizen an offer in the linked course's next cohort, call or no call."""
+    t = tag()
+    course = {"id": f"course-{t}", "name": "스마트제조 재직자 과정", "field": "manufacturing"}
+    now = journey.clock()
+    started, next_one, later = (
+        cohort_body(
+            f"{t}-{n}", now, capacity=5, start=(now + timedelta(days=d)).date(), course=course
+        )
+        for n, d in (("started", -3), ("next", 10), ("later", 40))
+    )
+    for body in (started, next_one, later):
+        await add_cohort(journey.enrollment, body)
+    person, employment_id = f"hired-{t}", f"emp-{t}"
+    pathway = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": InternalTopic.STUDY_PATHWAY_OPENED.value,
+        "occurred_at": now.isoformat(),
+        "producer": "placement",
+        "correlation_id": employment_id,
+        "data": {
+            "applicant_id": person,
+            "employment_id": employment_id,
+            "employer": {"business_no": "123-45-67890", "name": "(주)서울정밀"},
+            "job_title": "생산기술",
+            "start_date": now.date().isoformat(),
+            "program_id": started["program_id"],
+            "course_id": course["id"],
+            "course_name": course["name"],
+            "opened_at": now.isoformat(),
+        },
+    }
+    await publish_many(
+        journey.stack.bootstrap_servers,
+        InternalTopic.STUDY_PATHWAY_OPENED,
+        [(person, json.dumps(pathway, ensure_ascii=False).encode())],
+    )
+
+    async def offers() -> list[dict[str, Any]]:
+        url = f"/applicants/{person}/offers"
+        answer = await journey.enrollment.get(url, headers=as_citizen(person))
+        return list(answer.json()["offers"])
+
+    found = await wait_for(offers, within=30)
+    assert [(o["application_id"], o["cohort_id"], o["status"]) for o in found] == [
+        (f"pathway-{employment_id}", next_one["id"], "offered")
+    ]

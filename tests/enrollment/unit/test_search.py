@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from services.enrollment.domain.cohort import AgeGroup, CallStatus, Cohort, TrainingField
 from services.enrollment.domain.districts import DISTRICTS, UnknownDistrict, distance_km
-from services.enrollment.domain.search import CatalogQuery, search
+from services.enrollment.domain.search import CatalogQuery, cohort_for_pathway, search
 from shared.clock import SEOUL
 from tests.enrollment.unit.builders import make_cohort
 
@@ -93,3 +93,23 @@ def test_distance_is_symmetric_zero_to_itself_and_within_the_region(a: str, b: s
     assert distance_km(a, b) == pytest.approx(distance_km(b, a))
     assert distance_km(a, a) == 0.0
     assert 0.0 <= distance_km(a, b) < 60.0
+
+
+def test_a_pathway_offers_the_next_cohort_of_its_course_in_its_program_not_one_begun() -> None:
+    at = datetime(2025, 8, 1, 9, tzinfo=SEOUL)
+    cooking = {"id": "global-cooking", "name": "글로벌조리", "field": "cooking"}
+
+    def cohort(id_: str, start: date, **changes: Any) -> Cohort:
+        return make_cohort(
+            id=id_, start_date=start, end_date=start + timedelta(days=60), course=cooking, **changes
+        )
+
+    cohorts = [
+        cohort("begun", date(2025, 7, 20)),
+        cohort("later", date(2025, 10, 1)),
+        cohort("next", date(2025, 9, 1)),
+        cohort("other-program", date(2025, 8, 10), program_id="career-change"),
+    ]
+    found = cohort_for_pathway(cohorts, "technical-training-institutes", "global-cooking", at)
+    assert found is not None and found.id == "next"
+    assert cohort_for_pathway(cohorts, "technical-training-institutes", "baking", at) is None
