@@ -144,7 +144,7 @@ def _intake_refusal(
 
 
 def _as_first_time(screening: Screening, outcome: object) -> Screening:
-    return outcome.stored.screening if isinstance(outcome, AlreadyStored) else screening
+    return outcome.screening if isinstance(outcome, AlreadyStored) else screening
 
 
 async def apply_on_the_web(

@@ -83,7 +83,7 @@ class Added:
 class AlreadyStored:
     """The same application_id came again: answer with what was decided the first time."""
 
-    stored: StoredApplication
+    screening: Screening
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ class RecruitmentStore:
         self._intake_stale_after = intake_batch_stale_after
         self._known_calls: dict[str, Call] = {}
         self._calls_read_at = -float("inf")
-        self._stored_here: OrderedDict[str, StoredApplication] = OrderedDict()
+        self._screened_here: OrderedDict[str, Screening] = OrderedDict()
         # A person's application to a call (`active_key`) -> its id, for those stored here.
         self._first_here: OrderedDict[str, str] = OrderedDict()
         self._remembered_applications = remembered_applications
@@ -267,7 +267,7 @@ class RecruitmentStore:
             for application, screening in screened
         ]
         went_in = await insert_if_absent(self._applications, documents)
-        self._remember(screened, went_in, received_at, refused=False)
+        self._remember(screened, went_in, refused=False)
         refused = [doc for doc, new in zip(documents, went_in, strict=True) if not new]
         # Remembered as another application of the person to the call: a second one (and
         # should this id have been refused as such before, `refuse` finds it stored).
@@ -276,7 +276,7 @@ class RecruitmentStore:
             for doc in refused
             if self._first_here.get(doc["active_key"], doc["_id"]) != doc["_id"]
         }
-        stored = await self.applications_by_id(
+        stored = await self._screenings_by_id(
             [doc["_id"] for doc in refused if doc["_id"] not in second]
         )
         answered = stored.keys() | second.keys()
@@ -309,8 +309,8 @@ class RecruitmentStore:
             for application, screening in screened
         ]
         went_in = await insert_if_absent(self._applications, documents)
-        self._remember(screened, went_in, received_at, refused=True)
-        stored = await self.applications_by_id(
+        self._remember(screened, went_in, refused=True)
+        stored = await self._screenings_by_id(
             [doc["_id"] for doc, new in zip(documents, went_in, strict=True) if not new]
         )
         return [
@@ -318,20 +318,20 @@ class RecruitmentStore:
             for doc, new in zip(documents, went_in, strict=True)
         ]
 
-    async def applications_by_id(self, ids: Sequence[str]) -> dict[str, StoredApplication]:
-        """Those stored lately by this process from memory, the others in one read."""
-        found = {id_: self._stored_here[id_] for id_ in ids if id_ in self._stored_here}
+    async def _screenings_by_id(self, ids: Sequence[str]) -> dict[str, Screening]:
+        """How these stored applications were screened: those stored lately by this process
+        from memory, the others in one read."""
+        found = {id_: self._screened_here[id_] for id_ in ids if id_ in self._screened_here}
         missing = [id_ for id_ in ids if id_ not in found]
         if missing:
             cursor = self._applications.find({"_id": {"$in": missing}})
-            found |= {doc["_id"]: self._stored(doc) async for doc in cursor}
+            found |= {doc["_id"]: self._stored(doc).screening async for doc in cursor}
         return found
 
     def _remember(
         self,
         screened: Sequence[tuple[ApplicationSubmitted, Screening]],
         went_in: Sequence[bool],
-        received_at: datetime,
         *,
         refused: bool,
     ) -> None:
@@ -343,16 +343,10 @@ class RecruitmentStore:
             if new and not refused:
                 key = _active_key(application.call_id, application.applicant.applicant_id)
                 self._first_here[key] = application.application_id
-            if new:
-                self._stored_here[application.application_id] = StoredApplication(
-                    application=application,
-                    screening=screening,
-                    refused=refused,
-                    applicant_id=application.applicant.applicant_id,
-                    received_at=received_at,
-                )
-        while len(self._stored_here) > self._remembered_applications:
-            self._stored_here.popitem(last=False)
+            if new:  # the screening only: a few hundred bytes, not the whole application
+                self._screened_here[application.application_id] = screening
+        while len(self._screened_here) > self._remembered_applications:
+            self._screened_here.popitem(last=False)
         while len(self._first_here) > self._remembered_applications:
             self._first_here.popitem(last=False)
 

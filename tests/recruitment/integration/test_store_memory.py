@@ -62,7 +62,7 @@ async def test_a_re_sent_application_gets_the_first_screening_from_memory_or_dat
 
         for answers in (from_memory, from_database):
             assert all(isinstance(answer, AlreadyStored) for answer in answers)
-            scores = [a.stored.screening.score for a in answers if isinstance(a, AlreadyStored)]
+            scores = [a.screening.score for a in answers if isinstance(a, AlreadyStored)]
             assert scores == [0, 1, 2]
 
         # The same person applies to the same call again, under a new application id.
