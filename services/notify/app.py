@@ -56,7 +56,7 @@ class NotifySettings(ServiceSettings):
     # How long, and for how many citizens, the store trusts the contacts it remembers
     # (services/notify/adapters/store.py says what that saves and what it costs).
     contact_memory_seconds: float = 300.0
-    contact_memory_citizens: int = 50_000
+    contact_memory_citizens: int = 20_000
     # Planning keeps at most this many seconds of sending (at the providers' rates) due and
     # unsent; a burst beyond waits in Kafka (services/notify/use_cases.py).
     plan_ahead_seconds: float = 30.0

@@ -339,7 +339,7 @@ class NotifyStore:
         db: AsyncDatabase[Document],
         *,
         contact_memory_seconds: float = 300.0,
-        contact_memory_citizens: int = 50_000,
+        contact_memory_citizens: int = 20_000,
     ) -> None:
         self._db = db
         self._memory = _ContactMemory(contact_memory_seconds, contact_memory_citizens)
