@@ -52,8 +52,8 @@ class BodySizeLimit:
     """Pure ASGI middleware: a request body over `max_bytes` is answered 413, unread.
 
     The bytes are counted as they arrive, whatever Content-Length claims (a chunked body
-    has none, a lying client sends more): the body is read up to one byte past the limit and
-    then handed to the app from memory, so the app never sees a partial body."""
+    has none, a lying client sends more): reading stops at the chunk that passes the limit;
+    a body within it is handed to the app from memory, whole."""
 
     def __init__(self, app: ASGIApp, max_bytes: int | None = None) -> None:
         self.app = app
