@@ -15,7 +15,15 @@ from services.placement.app import PlacementSettings
 from services.placement.app import create_app as create_placement
 from shared.mongo import make_mongo_client
 from shared.topics import Topic, dead_letter_topic
-from tests.conftest import Stack, as_environment, collect, publish_many, running, wait_for
+from tests.conftest import (
+    Stack,
+    as_environment,
+    as_operator,
+    collect,
+    publish_many,
+    running,
+    wait_for,
+)
 from tests.e2e.applicants import applicant, open_call, submitted_event
 from tests.shared.test_event_kit_on_real_stack import headers, report_event
 
@@ -120,7 +128,9 @@ async def test_recruitment_killed_in_the_middle_of_a_batch_loses_and_repeats_not
     try:
         process.start()
         process.wait_ready(90)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=10, headers=as_operator()
+        ) as http:
             assert (await http.post("/calls", json=open_call(call_id))).status_code == 201
             assert (await http.post(f"/calls/{call_id}/open")).status_code == 200
         await publish_many(stack.bootstrap_servers, Topic.APPLICATION_SUBMITTED, events)
