@@ -19,6 +19,8 @@ from pymongo import MongoClient
 
 from services.enrollment.app import EnrollmentSettings
 from services.enrollment.app import create_app as create_enrollment
+from services.notify.app import NotifySettings
+from services.notify.app import create_app as create_notify
 from services.placement.app import PlacementSettings
 from services.placement.app import create_app as create_placement
 from services.placement.domain.projects import ProjectCatalog
@@ -32,6 +34,7 @@ from tests.conftest import (
     Stack,
     as_auditor,
     as_citizen,
+    daytime_clock,
     publish_many,
     running,
     wait_for,
@@ -41,8 +44,8 @@ from tests.placement.unit.builders import make_call, project
 
 pytestmark = pytest.mark.integration
 
-# The databases of the run, by service; notify joins once its contacts are sealed.
-SERVICES = ("recruitment", "enrollment", "placement")
+# The databases of the run, by service.
+SERVICES = ("recruitment", "enrollment", "placement", "notify")
 BY_KAFKA, BY_HTTP = 4, 2
 
 
@@ -118,18 +121,23 @@ def count_in(stack: Stack, database: str, collection: str, ids: list[str]) -> in
 async def journey(stack: Stack) -> AsyncIterator[Journey]:
     call_id = f"call-pd-{uuid.uuid4().hex[:8]}"
     clock = MovableClock(now_kst())
-    settings = {name: stack.service_env(name) for name in SERVICES}
+    settings = {name: stack.service_env(name) for name in SERVICES if name != "notify"}
+    settings["notify"] = stack.notify_env()  # a database of its own, and the sinks
     recruitment_app = create_recruitment(
         RecruitmentSettings(**settings["recruitment"], seed_catalog=True), clock=clock
     )
     enrollment_app = create_enrollment(EnrollmentSettings(**settings["enrollment"]))
     positions = ProjectCatalog((make_call(project("near", 10), call_id=call_id),))
     placement_app = create_placement(PlacementSettings(**settings["placement"]), projects=positions)
+    # Notify keeps contacts, recipients and texts that name the citizen; at noon, so that
+    # messages are sent (and their delivery records written) whenever the test runs.
+    notify_app = create_notify(NotifySettings(**settings["notify"]), clock=daytime_clock())
     people = [applicant(name=korean_name()) for _ in range(BY_KAFKA + BY_HTTP)]
     async with (
         running(recruitment_app) as recruitment,
         running(enrollment_app) as enrollment,
         running(placement_app) as placement,
+        running(notify_app),
     ):
         assert (await recruitment.post("/calls", json=open_call(call_id))).status_code == 201
         assert (await recruitment.post(f"/calls/{call_id}/open")).status_code == 200
@@ -155,13 +163,20 @@ async def journey(stack: Stack) -> AsyncIterator[Journey]:
         assert selection.status_code in (200, 201), selection.text
         assert (await recruitment.post(f"/calls/{call_id}/publish")).status_code == 200
         databases = {name: settings[name]["mongodb_database"] for name in SERVICES}
+        phones = {person["phone"].replace("-", "") for person in people}
+
+        progress: dict[str, int] = {}
 
         def downstream_done() -> bool:
-            enrolled = count_in(stack, databases["enrollment"], "enrollments", application_ids)
-            placed = count_in(stack, databases["placement"], "assignments", application_ids)
-            return enrolled == placed == len(application_ids)
+            progress.update(
+                enrolled=count_in(stack, databases["enrollment"], "enrollments", application_ids),
+                placed=count_in(stack, databases["placement"], "assignments", application_ids),
+                contacts=count_in(stack, databases["notify"], "contact_versions", application_ids),
+                sms=len([m for m in stack.sms.messages() if m["to"] in phones]),
+            )
+            return all(count >= len(application_ids) for count in progress.values())
 
-        assert await wait_for(downstream_done, within=90)
+        assert await wait_for(downstream_done, within=90), progress
         yield Journey(
             stack,
             databases,

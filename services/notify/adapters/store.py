@@ -38,6 +38,11 @@ read on the way of a message:
 - `leases`: which delivery loop works on a segment, `_id` = `<segment>#<generation>`: taking,
   renewing, taking over and giving back are inserts of the next generation (`domain/lease.py`).
 - `outcomes`: how each notification ended (sent or failed), inserted once.
+
+Personal data is sealed field by field (`shared.personal_data`, docs/decisions/0006): the
+contacts' names, numbers and addresses, each notification's recipient and texts (which name
+the citizen), and a refused number, whose `_id` holds its keyed hash instead. What memory
+holds is open; what the database holds is not. Provider errors are stored masked.
 """
 
 import asyncio
@@ -52,7 +57,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.contracts.recruitment import Consents
+from shared.masking import mask_personal_data
 from shared.mongo import insert_new
+from shared.personal_data import KeyRing
 
 from ..domain.channels import Channel
 from ..domain.contact import AwaitingContact, Contact, ContactVersion, contacts
@@ -75,6 +82,11 @@ _WORK_PREFIX = "outbox_segment_"
 
 
 # -- documents <-> domain --------------------------------------------------------------------
+def _masked(error: str | None) -> str | None:
+    # A provider's reply may quote the address it refused: stored masked, like the logs.
+    return None if error is None else mask_personal_data(error)
+
+
 def _state(notification: Notification) -> Document:
     """The fields an attempt changes, as stored."""
     return {
@@ -86,28 +98,40 @@ def _state(notification: Notification) -> Document:
         "status": notification.status.value,
         "attempts": notification.attempts,
         "due_at": notification.due_at,
-        "last_error": notification.last_error,
+        "last_error": _masked(notification.last_error),
         "finished_at": notification.finished_at,
     }
 
 
-def _email(mail: EmailText) -> Document:
-    return {"kind": "EMAIL", "subject": mail.subject, "text": mail.text, "html": mail.html}
+# Personal data is sealed field by field (docs/decisions/0006): the recipient's address and
+# the texts, which name the citizen. The context binds each value to its notification.
+def _sealed_at(notification_id: str, field: str) -> str:
+    return f"notify/notification/{notification_id}/{field}"
 
 
-def _content(planned: Planned) -> Document:
-    message = planned.message
+def _email(keys: KeyRing, notification_id: str, mail: EmailText, field: str) -> Document:
+    return {
+        "kind": "EMAIL",
+        "subject": mail.subject,
+        "text": keys.seal(mail.text, context=_sealed_at(notification_id, f"{field}.text")),
+        "html": keys.seal(mail.html, context=_sealed_at(notification_id, f"{field}.html")),
+    }
+
+
+def _content(keys: KeyRing, planned: Planned) -> Document:
+    message, id_ = planned.message, planned.notification_id
     content: Document = {}
     if isinstance(message, SmsText):
-        content = {"kind": message.kind, "text": message.text, "subject": message.subject}
+        text = keys.seal(message.text, context=_sealed_at(id_, "message.text"))
+        content = {"kind": message.kind, "text": text, "subject": message.subject}
     elif isinstance(message, EmailText):
-        content = _email(message)
+        content = _email(keys, id_, message, "message")
     if planned.fallback_email is not None:
-        content["fallback_email"] = _email(planned.fallback_email)
+        content["fallback_email"] = _email(keys, id_, planned.fallback_email, "fallback")
     return content
 
 
-def _document(planned: Planned) -> Document:
+def _document(keys: KeyRing, planned: Planned) -> Document:
     """A new notification as stored: its state, where it came from, and what it says."""
     notification = planned.notification
     return {
@@ -116,27 +140,34 @@ def _document(planned: Planned) -> Document:
         "source_event_type": notification.source_event_type,
         "source_occurred_at": planned.source_occurred_at,
         "correlation_id": planned.correlation_id,
-        "recipient": notification.recipient,
+        "recipient": keys.seal(
+            notification.recipient, context=_sealed_at(notification.notification_id, "recipient")
+        ),
         "recipient_masked": notification.recipient_masked,
         "urgent": notification.urgent,
         "created_at": planned.created_at,
-        **_content(planned),
+        **_content(keys, planned),
     }
 
 
-def _email_text(doc: Document) -> EmailText:
-    return EmailText(subject=doc["subject"], text=doc["text"], html=doc["html"])
+def _email_text(keys: KeyRing, notification_id: str, doc: Document, field: str) -> EmailText:
+    return EmailText(
+        subject=doc["subject"],
+        text=keys.open_(doc["text"], context=_sealed_at(notification_id, f"{field}.text")),
+        html=keys.open_(doc["html"], context=_sealed_at(notification_id, f"{field}.html")),
+    )
 
 
-def _planned(doc: Document) -> Planned:
+def _planned(keys: KeyRing, doc: Document) -> Planned:
+    id_ = doc["_id"]
     notification = Notification(
-        notification_id=doc["_id"],
+        notification_id=id_,
         source_event_id=doc["source_event_id"],
         source_event_type=doc["source_event_type"],
         applicant_id=doc["applicant_id"],
         channel=doc["channel"],
         template=doc["template"],
-        recipient=doc["recipient"],
+        recipient=keys.open_(doc["recipient"], context=_sealed_at(id_, "recipient")),
         urgent=doc["urgent"],
         due_at=doc["due_at"],
         status=Status(doc["status"]),
@@ -147,14 +178,15 @@ def _planned(doc: Document) -> Planned:
     message: SmsText | EmailText | None = None
     kind = doc.get("kind")
     if kind in ("SMS", "LMS"):
-        message = SmsText(kind, doc["text"], doc.get("subject"))
+        text = keys.open_(doc["text"], context=_sealed_at(id_, "message.text"))
+        message = SmsText(kind, text, doc.get("subject"))
     elif kind == "EMAIL":
-        message = _email_text(doc)
+        message = _email_text(keys, id_, doc, "message")
     fallback = doc.get("fallback_email")
     return Planned(
         notification=notification,
         message=message,
-        fallback_email=None if fallback is None else _email_text(fallback),
+        fallback_email=None if fallback is None else _email_text(keys, id_, fallback, "fallback"),
         source_occurred_at=doc.get("source_occurred_at"),
         correlation_id=doc.get("correlation_id") or doc["applicant_id"],
         created_at=doc["created_at"],
@@ -180,25 +212,27 @@ def _history_entry(doc: Document) -> HistoryEntry:
     )
 
 
-def _version_document(version: ContactVersion) -> Document:
+def _version_document(keys: KeyRing, version: ContactVersion) -> Document:
+    id_ = f"{version.applicant_id}|{version.application_id}"
     return {
-        "_id": f"{version.applicant_id}|{version.application_id}",
+        "_id": id_,
         "applicant_id": version.applicant_id,
         "application_id": version.application_id,
         "as_of": version.as_of,
-        "name": version.name,
-        "phone": version.phone,
-        "email": version.email,
+        "name": keys.seal(version.name, context=f"notify/contact/{id_}/name"),
+        "phone": keys.seal_optional(version.phone, context=f"notify/contact/{id_}/phone"),
+        "email": keys.seal_optional(version.email, context=f"notify/contact/{id_}/email"),
         "consents": version.consents.model_dump(),
     }
 
 
-def _version(doc: Document) -> ContactVersion:
+def _version(keys: KeyRing, doc: Document) -> ContactVersion:
+    id_ = doc["_id"]
     return ContactVersion(
         applicant_id=doc["applicant_id"],
-        name=doc["name"],
-        phone=doc["phone"],
-        email=doc["email"],
+        name=keys.open_(doc["name"], context=f"notify/contact/{id_}/name"),
+        phone=keys.open_optional(doc["phone"], context=f"notify/contact/{id_}/phone"),
+        email=keys.open_optional(doc["email"], context=f"notify/contact/{id_}/email"),
         consents=Consents.model_validate(doc["consents"]),
         as_of=doc["as_of"],
         application_id=doc["application_id"],
@@ -242,7 +276,7 @@ def _revision_document(revision: Revision) -> Document:
         "status": revision.status.value,
         "attempts": revision.attempts,
         "due_at": revision.due_at,
-        "last_error": revision.last_error,
+        "last_error": _masked(revision.last_error),
         "finished_at": revision.finished_at,
     }
 
@@ -340,7 +374,10 @@ class NotifyStore:
         *,
         contact_memory_seconds: float = 300.0,
         contact_memory_citizens: int = 20_000,
+        keys: KeyRing | None = None,
     ) -> None:
+        # No keys, no store: the configuration's ring, or `MissingKeys` before anything runs.
+        self._keys = keys or KeyRing.from_settings()
         self._db = db
         self._memory = _ContactMemory(contact_memory_seconds, contact_memory_citizens)
         self._versions = db["contact_versions"]
@@ -366,7 +403,7 @@ class NotifyStore:
 
     # -- contacts ------------------------------------------------------------------------
     async def add_contact_versions(self, versions: Sequence[ContactVersion]) -> None:
-        await insert_new(self._versions, [_version_document(v) for v in versions])
+        await insert_new(self._versions, [_version_document(self._keys, v) for v in versions])
         self._memory.learn(versions)
 
     async def contacts_of(self, applicant_ids: Collection[str]) -> dict[str, Contact]:
@@ -378,12 +415,12 @@ class NotifyStore:
         versions, missing = self._memory.recall(set(applicant_ids))
         if missing:
             query = {"applicant_id": {"$in": list(missing)}}
-            read = [_version(doc) async for doc in self._versions.find(query)]
+            read = [_version(self._keys, doc) async for doc in self._versions.find(query)]
             self._memory.learn(read, whole=missing)
             versions.extend(read)
         mine = {"applicant_id": {"$in": list(set(applicant_ids))}}
         refused = [
-            (doc["applicant_id"], doc["phone"])
+            (doc["applicant_id"], self._refused_phone(doc))
             async for doc in self._undeliverable.find(mine, {"applicant_id": 1, "phone": 1})
         ]
         return contacts(versions, refused)
@@ -394,7 +431,7 @@ class NotifyStore:
         found: dict[str, set[str]] = {}
         cursor = self._undeliverable.find({"applicant_id": {"$in": list(set(applicant_ids))}})
         async for doc in cursor:
-            found.setdefault(doc["applicant_id"], set()).add(doc["phone"])
+            found.setdefault(doc["applicant_id"], set()).add(self._refused_phone(doc))
         return found
 
     async def mark_undeliverable(self, numbers: Sequence[tuple[str, str]], at: datetime) -> None:
@@ -404,14 +441,18 @@ class NotifyStore:
             self._undeliverable,
             [
                 {
-                    "_id": f"{applicant_id}|{phone}",
+                    # The keyed hash, not the number: the same number refused twice is one.
+                    "_id": f"{applicant_id}|{self._keys.lookup_hash(phone, purpose='phone')}",
                     "applicant_id": applicant_id,
-                    "phone": phone,
+                    "phone": self._keys.seal(phone, context=f"notify/undeliverable/{applicant_id}"),
                     "at": at,
                 }
                 for applicant_id, phone in numbers
             ],
         )
+
+    def _refused_phone(self, doc: Document) -> str:
+        return self._keys.open_(doc["phone"], context=f"notify/undeliverable/{doc['applicant_id']}")
 
     # -- events waiting for a contact ----------------------------------------------------
     async def park(self, events: Sequence[AwaitingContact]) -> None:
@@ -461,13 +502,13 @@ class NotifyStore:
             for notification in chunk:
                 segment_of.setdefault(notification.notification_id, segment_id)
         for segment_id, chunk in zip(ids, chunks, strict=True):
-            await insert_new(self._work(segment_id), [_document(p) for p in chunk])
+            await insert_new(self._work(segment_id), [_document(self._keys, p) for p in chunk])
         unique: dict[str, Planned] = {}
         for notification in planned:
             unique.setdefault(notification.notification_id, notification)
         new = await insert_new(
             self._notifications,
-            [_document(p) | {"segment": segment_of[id_]} for id_, p in unique.items()],
+            [_document(self._keys, p) | {"segment": segment_of[id_]} for id_, p in unique.items()],
         )
         listed: list[Segment] = []
         empty: list[str] = []
@@ -514,7 +555,7 @@ class NotifyStore:
                 continue
             documents = await self._work(segment_id).find({}).to_list()
             owned_doc = next((doc for doc in documents if doc["_id"] == OWNED), None)
-            entries = [_planned(doc) for doc in documents if doc["_id"] != OWNED]
+            entries = [_planned(self._keys, doc) for doc in documents if doc["_id"] != OWNED]
             if owned_doc is not None:
                 owned_ids = set(owned_doc["ids"])
             else:  # stopped before recording what it owns: the notifications say
@@ -586,7 +627,7 @@ class NotifyStore:
             elif doc.get("kind") == "revision":
                 revisions.append(_revision(doc))
         latest = latest_revisions(revisions)
-        owned = [_planned(doc) for doc in entries if doc["_id"] in owned_ids]
+        owned = [_planned(self._keys, doc) for doc in entries if doc["_id"] in owned_ids]
         for planned in owned:
             revision = latest.get(planned.notification_id)
             if revision is not None:
