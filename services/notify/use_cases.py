@@ -31,7 +31,7 @@ from .domain.catalog import Template, template, template_context
 from .domain.channels import Channel
 from .domain.contact import AwaitingContact, ContactVersion
 from .domain.message import EmailText, RenderedMessage, SmsText, TemplateError
-from .domain.notification import HistoryEntry, Notification, Planned, Recipient
+from .domain.notification import HistoryEntry, Notification, Planned, Recipient, receipt_of
 from .domain.quiet_hours import QuietHours
 from .domain.retry import RetryPolicy
 from .domain.routing import ROUTES, Route, route_for
@@ -75,7 +75,7 @@ class News:
         # An application's receipt is about the application: a re-sent application_id (a new
         # event id) is received once, as recruitment screens it once.
         told_about = (
-            f"receipt:{event.data.application_id}"
+            receipt_of(event.data.application_id)
             if isinstance(event.data, ApplicationSubmitted)
             else None
         )

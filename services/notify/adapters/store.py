@@ -27,14 +27,14 @@ read on the way of a message:
   That insert decides that it is new; the citizen's history.
 - `outbox_segments`: one small entry per outbox segment (`domain/outbox.py`): its channel,
   when it is due, how many notifications it holds. What delivery loops scan for due work.
-- `outbox_segment_<segment>`: the working copies of the segment's notifications (what to send), and
-  which of them the segment owns (`~owned`). Created by planning and dropped whole once every
-  notification in it is finished and reported. Creating and dropping a collection holds up
-  every other query on FerretDB, so segments are large (`SEGMENT_SIZE`).
-- `outbox_log`: what happened to the notifications of live segments, by inserts only: their
-  revisions (`<segment>/<id>:r<n>`) and `<segment>/<id>:taken`, inserted the moment the
-  provider takes a message, so that a crash right after a send does not send again. A
-  segment's entries go with it.
+- `outbox_segment_<segment>`: the working copies of the segment's notifications (what to send),
+  which of them the segment owns (`~owned`), and its log: what happened to them, by inserts
+  only (`log` = `revision`: `<id>:r<n>`; `log` = `taken`: `<id>:taken`, inserted the moment
+  the provider takes a message, so that a crash right after a send does not send again).
+  Created by planning and dropped whole once every notification in it is finished and
+  reported, log and all: reading or clearing a segment never reads another segment's
+  entries. Creating and dropping a collection holds up every other query on FerretDB, so
+  segments are large (`SEGMENT_SIZE`).
 - `leases`: which delivery loop works on a segment, `_id` = `<segment>#<generation>`: taking,
   renewing, taking over and giving back are inserts of the next generation (`domain/lease.py`).
 - `outcomes`: how each notification ended (sent or failed), inserted once.
@@ -270,7 +270,7 @@ def _segment(doc: Document) -> Segment:
 def _revision_document(revision: Revision) -> Document:
     return {
         "_id": f"{revision.notification_id}:r{revision.number}",
-        "kind": "revision",
+        "log": "revision",
         "notification_id": revision.notification_id,
         "number": revision.number,
         "status": revision.status.value,
@@ -387,7 +387,6 @@ class NotifyStore:
         self._outbox = db["outbox_segments"]
         self._leases = db["leases"]
         self._outcomes = db["outcomes"]
-        self._log = db["outbox_log"]
         self._taken = _Grouped(self._write_taken)
 
     def _work(self, segment_id: str) -> AsyncCollection[Document]:
@@ -399,7 +398,6 @@ class NotifyStore:
         await self._awaiting.create_index([("applicant_id", ASCENDING)])
         await self._notifications.create_index([("applicant_id", ASCENDING)])
         await self._outcomes.create_index([("applicant_id", ASCENDING)])
-        await self._log.create_index([("segment", ASCENDING)])
 
     # -- contacts ------------------------------------------------------------------------
     async def add_contact_versions(self, versions: Sequence[ContactVersion]) -> None:
@@ -539,8 +537,7 @@ class NotifyStore:
         await insert_new(self._work(segment_id), [{"_id": OWNED, "ids": owned}])
 
     async def _drop(self, segment_id: str) -> None:
-        await self._work(segment_id).drop()
-        await self._log.delete_many({"segment": segment_id})
+        await self._work(segment_id).drop()  # its log goes with it
 
     async def recover_segments(self, made_before: datetime) -> int:
         """Finish listing segments whose planning stopped halfway (a crash), made before
@@ -555,7 +552,11 @@ class NotifyStore:
                 continue
             documents = await self._work(segment_id).find({}).to_list()
             owned_doc = next((doc for doc in documents if doc["_id"] == OWNED), None)
-            entries = [_planned(self._keys, doc) for doc in documents if doc["_id"] != OWNED]
+            entries = [
+                _planned(self._keys, doc)
+                for doc in documents
+                if doc["_id"] != OWNED and "log" not in doc
+            ]
             if owned_doc is not None:
                 owned_ids = set(owned_doc["ids"])
             else:  # stopped before recording what it owns: the notifications say
@@ -607,25 +608,20 @@ class NotifyStore:
         )
 
     async def segment(self, segment_id: str) -> SegmentState:
-        """The segment's owned notifications in their latest state: two small reads."""
-        documents, log = await asyncio.gather(
-            self._work(segment_id).find({}).to_list(),
-            self._log.find({"segment": segment_id}).to_list(),
-        )
+        """The segment's owned notifications in their latest state: one small read."""
         owned_ids: set[str] = set()
         entries: list[Document] = []
-        for doc in documents:
-            if doc["_id"] == OWNED:
-                owned_ids = set(doc["ids"])
-            else:
-                entries.append(doc)
         taken: dict[str, datetime] = {}
         revisions: list[Revision] = []
-        for doc in log:
-            if doc.get("kind") == "taken":
+        for doc in await self._work(segment_id).find({}).to_list():
+            if doc["_id"] == OWNED:
+                owned_ids = set(doc["ids"])
+            elif doc.get("log") == "taken":
                 taken[doc["notification_id"]] = doc["at"]
-            elif doc.get("kind") == "revision":
+            elif doc.get("log") == "revision":
                 revisions.append(_revision(doc))
+            else:
+                entries.append(doc)
         latest = latest_revisions(revisions)
         owned = [_planned(self._keys, doc) for doc in entries if doc["_id"] in owned_ids]
         for planned in owned:
@@ -648,28 +644,30 @@ class NotifyStore:
         it, together with those of the messages taken meanwhile."""
         await self._taken.add(
             {
-                "_id": f"{segment_id}/{notification_id}:taken",
+                "_id": f"{notification_id}:taken",
                 "segment": segment_id,
-                "kind": "taken",
+                "log": "taken",
                 "notification_id": notification_id,
                 "at": at,
             }
         )
 
     async def _write_taken(self, documents: list[Document]) -> None:
-        await insert_new(self._log, documents)
+        by_segment: dict[str, list[Document]] = {}
+        for doc in documents:
+            by_segment.setdefault(doc["segment"], []).append(doc)
+        await asyncio.gather(
+            *(insert_new(self._work(segment_id), docs) for segment_id, docs in by_segment.items())
+        )
 
     async def add_revisions(self, revisions: Mapping[str, Sequence[Revision]]) -> None:
         """Per segment, the notifications' new revisions: one bulk insert each."""
-        await insert_new(
-            self._log,
-            [
-                _revision_document(r)
-                | {"_id": f"{segment_id}/{r.notification_id}:r{r.number}"}
-                | {"segment": segment_id}
+        await asyncio.gather(
+            *(
+                insert_new(self._work(segment_id), [_revision_document(r) for r in segment])
                 for segment_id, segment in revisions.items()
-                for r in segment
-            ],
+                if segment
+            )
         )
 
     async def record_outcomes(self, notifications: Sequence[Notification]) -> None:
@@ -708,8 +706,8 @@ class NotifyStore:
             if doc["_id"] not in states and doc.get("segment"):
                 unfinished.setdefault(doc["segment"], []).append(doc["_id"])
         for segment_id, ids in unfinished.items():
-            cursor = self._log.find(
-                {"segment": segment_id, "kind": "revision", "notification_id": {"$in": ids}}
+            cursor = self._work(segment_id).find(
+                {"log": "revision", "notification_id": {"$in": ids}}
             )
             for revision in latest_revisions([_revision(doc) async for doc in cursor]).values():
                 states[revision.notification_id] = _revision_document(revision) | {

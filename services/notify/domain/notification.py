@@ -24,6 +24,12 @@ _NOTIFICATION_NAMESPACE = uuid.UUID("3f9d2c61-8a4e-4b7f-9c15-6e0d4a2b7c83")
 MESSAGE_ID_DOMAIN = "jobs.seoul.example"
 
 
+def receipt_of(application_id: str) -> str:
+    """What an application's receipt tells about: the application, however often it is sent
+    (a partner re-sending it under a new event id gets one receipt)."""
+    return f"receipt:{application_id}"
+
+
 def notification_id(source_event_id: str, channel: Channel) -> str:
     return str(uuid.uuid5(_NOTIFICATION_NAMESPACE, f"{source_event_id}\x1f{channel}"))
 

@@ -19,7 +19,7 @@ import pytest
 from deploy.local.stack import Service, SmsGatewaySink, free_port
 from services.notify.adapters.store import NotifyStore
 from services.notify.app import NotifySettings, create_app
-from services.notify.domain.notification import notification_id
+from services.notify.domain.notification import notification_id, receipt_of
 from shared.clock import SEOUL
 from shared.mongo import make_mongo_client
 from shared.topics import Topic
@@ -367,8 +367,8 @@ async def test_a_sigkill_in_a_morning_rush_loses_nothing_and_repeats_only_what_w
     ]
     events = [submitted_event("call-burst", person) for person in people]
     notification_ids = {
-        notification_id(json.loads(event)["event_id"], channel)
-        for _, event in events
+        notification_id(receipt_of(application_id), channel)
+        for application_id, _ in events
         for channel in ("sms", "email")
     }
     # A process of its own runs on the real clock. Its quiet hours are set to end at `rush`,
