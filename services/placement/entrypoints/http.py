@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from shared.audit import Audit
 from shared.auth import CitizenOrStaff, Operator, OperatorOrAuditor, Role
@@ -268,6 +268,13 @@ class MatchingDayIn(BaseModel):
     closes: time = time(17, 0)
     slot_minutes: int = Field(default=30, ge=10, le=240)
     employers: list[str] = Field(min_length=1, description="business numbers")
+
+    @field_validator("opens", "closes")
+    @classmethod
+    def _seoul_time_of_day(cls, moment: time) -> time:
+        if moment.tzinfo is not None:
+            raise ValueError("a time of day in Seoul, without an offset")
+        return moment
 
 
 class InterviewView(BaseModel):

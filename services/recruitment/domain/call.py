@@ -100,6 +100,10 @@ class ApplicationWindow(Spec):
     @field_validator("opens_at", "closes_at")
     @classmethod
     def _in_seoul(cls, value: datetime) -> datetime:
+        # A recruitment call of this century: year 1 with an offset cannot even be moved to
+        # Seoul time (it overflows), and no notice is that old.
+        if not 2000 <= value.year <= 2100:
+            raise ValueError("a call's window lies between the years 2000 and 2100")
         return value.astimezone(SEOUL)
 
     @model_validator(mode="after")

@@ -3,8 +3,10 @@
 from collections import Counter
 from datetime import date, datetime, time
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from services.placement.domain.employers import RegisteredEmployer, StudyCourse, pathway_opened
 from services.placement.domain.employment import confirm
@@ -17,6 +19,7 @@ from services.placement.domain.matching import (
     schedule,
     slot_starts,
 )
+from services.placement.entrypoints.http import MatchingDayIn
 from shared.clock import SEOUL
 from shared.contracts.placement import Employer, EmploymentReported, EmploymentType
 
@@ -225,3 +228,16 @@ def test_a_hire_anywhere_else_opens_nothing() -> None:
     employment = confirm(hire("210-81-00002"), NOW)
     assert pathway_opened(employment, None, NOW) is None
     assert pathway_opened(employment, RegisteredEmployer("210-81-00002", "일반기업"), NOW) is None
+
+
+def test_a_matching_day_s_hours_with_an_offset_are_refused_not_a_server_error() -> None:
+    """Found by schemathesis: "00:36:31+23:12" reached the slot arithmetic and failed there."""
+    with pytest.raises(ValidationError, match="without an offset"):
+        MatchingDayIn.model_validate(
+            {
+                "matching_day_id": "x",
+                "day": "2025-10-01",
+                "closes": "00:36:31+23:12",
+                "employers": ["1"],
+            }
+        )

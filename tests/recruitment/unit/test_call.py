@@ -175,3 +175,14 @@ def test_priority_seats_are_the_floor_of_quota_times_share(
 def test_invalid_call_data_is_refused_with_the_reason(change: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValidationError, match=problem):
         make_call(**change)
+
+
+def test_a_call_window_outside_this_century_is_refused_not_a_server_error() -> None:
+    """Found by schemathesis: year 1 with an offset overflowed when moved to Seoul time."""
+    with pytest.raises(ValidationError, match="between the years 2000 and 2100"):
+        make_call(
+            window={
+                "opens_at": "0001-01-01T00:00:00+01:00",
+                "closes_at": "2000-01-02T00:00:00+09:00",
+            }
+        )
