@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 
 from deploy.local.token_issuer import LocalIssuer
@@ -238,6 +239,32 @@ async def running(
                     raise TimeoutError("service did not become ready")
                 await asyncio.sleep(0.2)
             yield client
+
+
+async def start_at_the_end(bootstrap_servers: str, service: str, topics: Iterable[str]) -> None:
+    """Move `service`'s consumer groups of `topics` to the end of them: what earlier tests of
+    the session published there (thousands of applications) is not the next test's business,
+    and a service catching up on it first would answer that test late."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    for topic in described:
+        name = topic["topic"]
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers,
+            group_id=f"ilteo-{service}.{name}",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(name, p["partition"]) for p in topic["partitions"]]
+            consumer.assign(partitions)
+            await consumer.commit(await consumer.end_offsets(partitions))
+        finally:
+            await consumer.stop()
 
 
 async def publish(bootstrap_servers: str, topic: str, value: bytes, key: str | None) -> None:
