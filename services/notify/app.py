@@ -57,6 +57,9 @@ class NotifySettings(ServiceSettings):
     # (services/notify/adapters/store.py says what that saves and what it costs).
     contact_memory_seconds: float = 300.0
     contact_memory_citizens: int = 20_000
+    # How long a citizen event waits for the application that brings the contact (handled
+    # by this process meanwhile) before reading the contacts from the database.
+    contact_patience_seconds: float = 5.0
     # Planning keeps at most this many seconds of sending (at the providers' rates) due and
     # unsent; a burst beyond waits in Kafka (services/notify/use_cases.py).
     plan_ahead_seconds: float = 30.0
@@ -123,6 +126,7 @@ def create_app(settings: NotifySettings | None = None, clock: Clock = now_kst) -
         ),
         lease=timedelta(seconds=settings.delivery_lease_seconds),
         clock=clock,
+        contact_patience=settings.contact_patience_seconds,
         plan_ahead=math.ceil(
             settings.plan_ahead_seconds
             * (settings.sms_rate_per_second + settings.email_rate_per_second)

@@ -56,6 +56,8 @@ class Ports:
     clock: Clock
     # Planning stays at most this many notifications due and unsent ahead of delivery.
     plan_ahead: int = 10_000
+    # How long citizen events wait for their citizen's contact to be learned in memory.
+    contact_patience: float = 0.0
     rng: Random = field(default_factory=Random)  # the jitter of retries
 
 
@@ -151,7 +153,9 @@ async def take_citizen_events(
     has not come yet (only an application carries the contact)."""
     await keep_pace_with_delivery(ports)
     about = {event.event_id: route.applicant_of(event.data) for event in events}
-    known = await ports.store.contacts_of(set(about.values()))
+    # The application that gives the contact is usually being handled meanwhile (another
+    # consumer of this process): wait a little for it before reading the database.
+    known = await ports.store.contacts_of(set(about.values()), patience=ports.contact_patience)
     unknown = [event for event in events if about[event.event_id] not in known]
     released: list[str] = []
     if unknown:

@@ -330,6 +330,9 @@ class _Grouped:
 _HIDDEN = {"recipient": 0, "text": 0, "html": 0, "fallback_email": 0}
 
 
+MEMORY_POLL_SECONDS = 0.1
+
+
 class _ContactMemory:
     """The contact versions of the citizens met lately, the least recent forgotten first."""
 
@@ -404,13 +407,23 @@ class NotifyStore:
         await insert_new(self._versions, [_version_document(self._keys, v) for v in versions])
         self._memory.learn(versions)
 
-    async def contacts_of(self, applicant_ids: Collection[str]) -> dict[str, Contact]:
+    async def contacts_of(
+        self, applicant_ids: Collection[str], *, patience: float = 0.0
+    ) -> dict[str, Contact]:
         """The contact in force of each of these citizens who applied: the versions from
         memory, or for citizens not remembered, one read for all of them; the numbers
-        refused for good (a small collection) read each time."""
+        refused for good (a small collection) read each time. With `patience`, first wait
+        up to that many seconds for the applications being handled meanwhile (by this
+        process's other consumer) to bring the missing ones: a read costs a scan of every
+        contact on FerretDB, a wait costs nothing."""
         if not applicant_ids:
             return {}
         versions, missing = self._memory.recall(set(applicant_ids))
+        waited = 0.0
+        while missing and waited < patience:
+            await asyncio.sleep(MEMORY_POLL_SECONDS)
+            waited += MEMORY_POLL_SECONDS
+            versions, missing = self._memory.recall(set(applicant_ids))
         if missing:
             query = {"applicant_id": {"$in": list(missing)}}
             read = [_version(self._keys, doc) async for doc in self._versions.find(query)]

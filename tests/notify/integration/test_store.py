@@ -7,8 +7,10 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient, monitoring
 
 from services.notify.adapters.store import NotifyStore
 from services.notify.domain.catalog import template
@@ -260,3 +262,43 @@ async def test_a_segment_whose_planning_stopped_halfway_is_listed_later_and_only
     await store.complete(segment.segment_id)
     assert await store.backlog() == 0
     assert await store.due_segments("sms", now_kst()) == []
+
+
+async def test_a_patient_lookup_finds_a_contact_learned_meanwhile_without_reading_them_all(
+    stack: Stack,
+) -> None:
+    """The screening result of an application whose receipt is being planned by the other
+    consumer at the same moment: waited for in memory, not read from every stored contact."""
+    reads: list[str] = []
+
+    class Finds(monitoring.CommandListener):
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            if event.command_name == "find":
+                reads.append(str(event.command["find"]))
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+            pass
+
+        def failed(self, event: monitoring.CommandFailedEvent) -> None:
+            pass
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        stack.mongodb_uri, tz_aware=True, event_listeners=[Finds()]
+    )
+    try:
+        store = NotifyStore(client[f"test_notify_store_{uuid.uuid4().hex[:10]}"])
+        person = f"P-{uuid.uuid4().hex[:8]}"
+
+        async def application_comes() -> None:
+            await asyncio.sleep(0.3)
+            await store.add_contact_versions([version(person, 0, "01055550000")])
+
+        known, _ = await asyncio.gather(
+            store.contacts_of([person], patience=5.0), application_comes()
+        )
+        assert known[person].latest.phone == "01055550000"
+        assert "contact_versions" not in reads
+        impatient = await NotifyStore(store._db).contacts_of([f"{person}-x"], patience=0.0)
+        assert impatient == {} and "contact_versions" in reads
+    finally:
+        await client.close()
