@@ -512,14 +512,15 @@ class NotifyStore:
         for segment_id, chunk in zip(ids, chunks, strict=True):
             for notification in chunk:
                 segment_of.setdefault(notification.notification_id, segment_id)
-        for segment_id, chunk in zip(ids, chunks, strict=True):
-            await insert_new(self._work(segment_id), [_document(self._keys, p) for p in chunk])
-        unique: dict[str, Planned] = {}
+        documents: dict[str, Document] = {}  # sealed once, for the copy and the notification
         for notification in planned:
-            unique.setdefault(notification.notification_id, notification)
+            if notification.notification_id not in documents:
+                documents[notification.notification_id] = _document(self._keys, notification)
+        for segment_id, chunk in zip(ids, chunks, strict=True):
+            await insert_new(self._work(segment_id), [documents[p.notification_id] for p in chunk])
         new = await insert_new(
             self._notifications,
-            [_document(self._keys, p) | {"segment": segment_of[id_]} for id_, p in unique.items()],
+            [doc | {"segment": segment_of[id_]} for id_, doc in documents.items()],
         )
         listed: list[Segment] = []
         empty: list[str] = []
