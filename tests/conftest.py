@@ -29,6 +29,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
+from pymongo import monitoring
 
 from deploy.local.token_issuer import LocalIssuer
 from shared.clock import SEOUL
@@ -239,6 +240,24 @@ async def running(
                     raise TimeoutError("service did not become ready")
                 await asyncio.sleep(0.2)
             yield client
+
+
+class Finds(monitoring.CommandListener):
+    """The collections a client reads with `find`, in order: for tests that prove an answer
+    came from memory (FerretDB reads the whole collection on every find)."""
+
+    def __init__(self) -> None:
+        self.of: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find":
+            self.of.append(str(event.command["find"]))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
 
 
 async def start_at_the_end(bootstrap_servers: str, service: str, topics: Iterable[str]) -> None:

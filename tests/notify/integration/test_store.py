@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import AsyncMongoClient
 
 from services.notify.adapters.store import NotifyStore
 from services.notify.domain.catalog import template
@@ -24,7 +24,7 @@ from services.notify.domain.quiet_hours import QuietHours
 from shared.clock import now_kst
 from shared.contracts.recruitment import Consents
 from shared.mongo import make_mongo_client
-from tests.conftest import Stack
+from tests.conftest import Finds, Stack
 
 pytestmark = pytest.mark.integration
 
@@ -269,21 +269,9 @@ async def test_a_patient_lookup_finds_a_contact_learned_meanwhile_without_readin
 ) -> None:
     """The screening result of an application whose receipt is being planned by the other
     consumer at the same moment: waited for in memory, not read from every stored contact."""
-    reads: list[str] = []
-
-    class Finds(monitoring.CommandListener):
-        def started(self, event: monitoring.CommandStartedEvent) -> None:
-            if event.command_name == "find":
-                reads.append(str(event.command["find"]))
-
-        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-            pass
-
-        def failed(self, event: monitoring.CommandFailedEvent) -> None:
-            pass
-
+    finds = Finds()
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        stack.mongodb_uri, tz_aware=True, event_listeners=[Finds()]
+        stack.mongodb_uri, tz_aware=True, event_listeners=[finds]
     )
     try:
         store = NotifyStore(client[f"test_notify_store_{uuid.uuid4().hex[:10]}"])
@@ -297,8 +285,8 @@ async def test_a_patient_lookup_finds_a_contact_learned_meanwhile_without_readin
             store.contacts_of([person], patience=5.0), application_comes()
         )
         assert known[person].latest.phone == "01055550000"
-        assert "contact_versions" not in reads
+        assert "contact_versions" not in finds.of
         impatient = await NotifyStore(store._db).contacts_of([f"{person}-x"], patience=0.0)
-        assert impatient == {} and "contact_versions" in reads
+        assert impatient == {} and "contact_versions" in finds.of
     finally:
         await client.close()

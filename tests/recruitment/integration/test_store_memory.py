@@ -5,7 +5,7 @@ remembering nothing, answers the same from the database (docs/decisions/0003).""
 import uuid
 
 import pytest
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import AsyncMongoClient
 
 from services.recruitment.adapters.store import (
     Added,
@@ -14,31 +14,16 @@ from services.recruitment.adapters.store import (
     SecondApplication,
 )
 from shared.clock import now_kst
-from tests.conftest import Stack
+from tests.conftest import Finds, Stack
 from tests.recruitment.unit.builders import make_application, make_screening
 
 pytestmark = pytest.mark.integration
 
 
-class Reads(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.of: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "find":
-            self.of.append(str(event.command["find"]))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
 async def test_a_re_sent_application_gets_the_first_screening_from_memory_or_database(
     stack: Stack,
 ) -> None:
-    reads = Reads()
+    reads = Finds()
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
         stack.mongodb_uri, tz_aware=True, event_listeners=[reads]
     )
