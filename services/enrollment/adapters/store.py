@@ -102,7 +102,10 @@ class EnrollmentStore:
     async def _read_cohorts(self) -> None:
         cursor = self._cohorts.find({}, {"_id": 0, "call_key": 0})
         cohorts = [Cohort.model_validate(doc) async for doc in cursor]
-        self._known = {cohort.id: cohort for cohort in cohorts}
+        # Added to, never replaced: cohorts are only ever inserted, and a read that began
+        # before this instance added one must not drop it from the copy (seen in CI: a
+        # cohort added over HTTP missing from the search that followed).
+        self._known |= {cohort.id: cohort for cohort in cohorts}
         self._read_at = time.monotonic()
 
     @staticmethod
