@@ -6,24 +6,31 @@ unordered bulk insert. A claim left by a crash mid-batch is taken over on redeli
 safe because handlers write idempotently and publish with event ids derived from the event
 they handle.
 
-A finished event is recorded by a second insert, into `inbox_done`, not by updating its claim:
+A finished batch is recorded by a second insert, into `inbox_done`, not by updating its claims:
 FerretDB 1.24 answers an update or a find, even by `_id`, by reading the whole collection,
-while an insert is checked against the unique index alone (docs/decisions/0003). So the cost of
-a batch does not grow with every event handled before; only redelivered events pay a lookup,
-one per batch, and not even that for an event this process finished itself: it remembers the
-last `remembered` ids it completed (a fact that never turns false, so the memory needs no
-invalidation; redeliveries and re-sent duplicates come by the same partition key, to the same
-consumer, soon after).
+while an insert is checked against the unique index alone (docs/decisions/0003). One document
+records a whole batch (`ids`), so that the collection a redelivery has to read grows by one
+document a batch, not one an event, and recording costs one row, not hundreds. Only
+redelivered events pay that read, one per batch, and not even that for an event this process
+finished itself: it remembers the last `remembered` ids it completed (a fact that never turns
+false, so the memory needs no invalidation; redeliveries and re-sent duplicates come by the
+same partition key, to the same consumer, soon after).
 """
 
+import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.clock import now_kst
 from shared.mongo import insert_new
+
+# Event ids per `inbox_done` document: a batch's worth, far below MongoDB's 16 MB a document.
+IDS_PER_RECORD = 1_000
 
 
 class Inbox:
@@ -32,6 +39,10 @@ class Inbox:
         self._done = db["inbox_done"]
         self._finished_here: OrderedDict[str, None] = OrderedDict()
         self._remembered = remembered
+
+    async def create_indexes(self) -> None:
+        # MongoDB answers the redelivery read from this (multikey) index; FerretDB reads all.
+        await self._done.create_index([("ids", ASCENDING)])
 
     async def claim(self, event_ids: Sequence[str], topic: str) -> set[str]:
         """The ids among `event_ids` to process now: all but those already processed."""
@@ -45,15 +56,25 @@ class Inbox:
         if not seen_before:
             return taken
         # Claimed before: finished, or cut short by a crash (then processed again).
-        cursor = self._done.find({"_id": {"$in": seen_before}}, {"_id": 1})
-        done = {doc["_id"] async for doc in cursor}
+        cursor = self._done.find({"ids": {"$in": seen_before}}, {"ids": 1})
+        done: set[str] = set()
+        async for doc in cursor:
+            done.update(cast(list[str], doc["ids"]))
         return taken | {id_ for id_ in seen_before if id_ not in done}
 
     async def complete(self, event_ids: Sequence[str], at: datetime | None = None) -> None:
-        # A claim taken over after a crash may complete a second time: once is recorded.
+        # A claim taken over after a crash may complete a second time: recorded twice, which
+        # says the same.
         at = at or now_kst()
-        await insert_new(self._done, [{"_id": id_, "done_at": at} for id_ in event_ids])
-        for id_ in event_ids:
+        ids = list(dict.fromkeys(event_ids))
+        await insert_new(
+            self._done,
+            [
+                {"_id": uuid.uuid4().hex, "ids": ids[start : start + IDS_PER_RECORD], "done_at": at}
+                for start in range(0, len(ids), IDS_PER_RECORD)
+            ],
+        )
+        for id_ in ids:
             self._finished_here[id_] = None
         while len(self._finished_here) > self._remembered:
             self._finished_here.popitem(last=False)

@@ -82,7 +82,10 @@ class ServiceRuntime:
         self.inbox = Inbox(self.db)
         self.audit_log = AuditLog(self.db, name)
         self.authenticator = Authenticator(settings)
-        self._startup_hooks: list[StartupHook] = [self.audit_log.create_indexes]
+        self._startup_hooks: list[StartupHook] = [
+            self.audit_log.create_indexes,
+            self.inbox.create_indexes,
+        ]
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.connected = asyncio.Event()
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import argparse
 import email
-import email.policy
 import json
 import logging
 import signal
 import threading
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import Message
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -49,9 +49,11 @@ class MailStore:
 
     def save(self, raw: bytes, recipients: list[str]) -> dict[str, Any]:
         # SMTP carries CRLF line ends; the record shows the text as written (LF), the .eml
-        # file keeps the bytes exactly as received.
-        message = email.message_from_bytes(raw.replace(b"\r\n", b"\n"), policy=email.policy.default)
-        assert isinstance(message, EmailMessage)  # guaranteed by policy.default
+        # file keeps the bytes exactly as received. Parsed with the `email` package's compat32
+        # classes, which read the same MIME at a fraction of the CPU of its newer API: a
+        # call-opening burst sends thousands of e-mails a minute, and the sink shares the
+        # machine with the services it stands beside.
+        message = email.message_from_bytes(raw.replace(b"\r\n", b"\n"))
         record: dict[str, Any] = {
             "message_id": _header(message, "Message-ID"),
             "to": list(recipients),
@@ -71,17 +73,24 @@ class MailStore:
         return record
 
 
-def _header(message: EmailMessage, name: str) -> str | None:
+def _header(message: Message, name: str) -> str | None:
+    """The header's value, RFC 2047 encoded words decoded and folding undone."""
     value = message.get(name)
-    return None if value is None else str(value)
-
-
-def _part(message: EmailMessage, subtype: str) -> str | None:
-    body = message.get_body(preferencelist=(subtype,))
-    if body is None or body.get_content_subtype() != subtype:
+    if value is None:
         return None
-    content = body.get_content()
-    return content if isinstance(content, str) else None
+    return str(make_header(decode_header(str(value))))
+
+
+def _part(message: Message, subtype: str) -> str | None:
+    """The decoded text of the message's first text/<subtype> part."""
+    for part in message.walk():
+        if part.get_content_type() != f"text/{subtype}":
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            return None
+        return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+    return None
 
 
 class StoringHandler:

@@ -5,11 +5,20 @@ codes, or that no answer came), and never raises for a provider's answer: what a
 means (delivered, try again, never) is the domain's to decide (`domain/retry.py`).
 
 Each also takes `accepted`, awaited the moment the provider has taken the message and before
-anything else happens (for SMTP, before QUIT): the caller records the delivery there, so that
-the time in which a crash makes it send the message again is as short as it can be.
+anything else happens (for SMTP, the moment the server answered 250 to the end of the data):
+the caller records the delivery there, so that the time in which a crash makes it send the
+message again is as short as it can be.
+
+Both keep their connections open and send one message after another over each: up to
+`connections` HTTP clients for the gateway, up to `connections` SMTP sessions for the mail
+server.
 """
 
 import asyncio
+import contextlib
+import socket
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.header import Header
@@ -125,7 +134,29 @@ class SmsGateway:
             await client.aclose()
 
 
+# A session the server may have dropped in the meantime: (the session, when it went idle).
+IdleSession = tuple[aiosmtplib.SMTP, float]
+# Shutdown waits a few seconds for everything (shared.service.SHUTDOWN_GRACE_SECONDS): a
+# server slow to say goodbye must not hold it.
+QUIT_SECONDS = 2.0
+SMTP_CLOSING = 421  # the server is closing the session; it took nothing
+
+
+class StaleSession(Exception):
+    """A reused session turned out to have been closed by the server before it took the
+    message: worth one try on a new session."""
+
+
 class SmtpSender:
+    """Up to `connections` SMTP sessions, each kept open and sending one message after
+    another: a session's connect, EHLO, STARTTLS and login cost the sender and the mail server
+    far more than a message does, and relays expect clients to reuse sessions.
+
+    Idle sessions wait on a stack (the most recently used is taken first, so the others age
+    out); one idle longer than `idle_seconds` is closed rather than reused, since servers
+    drop idle clients. After an error reply a session is cleared with RSET; one left in
+    doubt (a broken connection, a timeout, a failed RSET) is closed, never reused."""
+
     def __init__(
         self,
         host: str,
@@ -136,11 +167,25 @@ class SmtpSender:
         password: str = "",
         starttls: bool = False,
         timeout_seconds: float = 10.0,
+        connections: int = 4,
+        idle_seconds: float = 30.0,
+        local_hostname: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._host, self._port, self._sender = host, port, sender
         self._username, self._password = username, password
         self._starttls = starttls
         self._timeout = timeout_seconds
+        self._idle_seconds = idle_seconds
+        # The EHLO name, looked up once here: aiosmtplib would otherwise call getfqdn (a DNS
+        # lookup, perhaps) for every session.
+        self._local_hostname = local_hostname or socket.getfqdn()
+        self._monotonic = monotonic
+        # A send holds a turn from taking a session to giving it back, so at most
+        # `connections` sessions exist: a send opens one only when none is idle.
+        self._turns = asyncio.Semaphore(max(1, connections))
+        self._idle: deque[IdleSession] = deque()  # oldest first
+        self._closed = False
 
     def message(self, mail: EmailContent) -> bytes:
         """The message as sent: text and HTML alternatives in UTF-8, the subject encoded as
@@ -159,30 +204,116 @@ class SmtpSender:
 
     async def send(self, mail: EmailContent, accepted: Accepted = _nothing) -> SmtpReply:
         message = self.message(mail)
-        client = aiosmtplib.SMTP(
+        async with self._turns:
+            try:
+                reply = await self._attempt(self._idle_session(), mail.to, message)
+            except StaleSession:  # the server had closed the reused session: once on a new one
+                reply = await self._attempt(None, mail.to, message)
+        if reply.code != SMTP_OK:
+            return reply
+        # The session went back to the pool without any I/O in between, so it sends the next
+        # message while this one is recorded. The server has the message: it was sent,
+        # whatever recording it said.
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+            await accepted()
+        return reply
+
+    async def _attempt(
+        self, reused: aiosmtplib.SMTP | None, recipient: str, message: bytes
+    ) -> SmtpReply:
+        """One try on the `reused` session, or on a new one when None. Raises StaleSession
+        when `reused` turns out to have been closed by the server before it took the
+        message."""
+        session = reused
+        healthy = False  # the session can take the next message
+        try:
+            if session is None:
+                session = await self._open()
+            await session.sendmail(self._sender, [recipient], message)
+            healthy = True  # the server answered 250 to the end of the data: it has it
+            return SmtpReply(SMTP_OK)
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            codes = tuple(refused.code for refused in error.recipients)
+            if reused is not None and all(code == SMTP_CLOSING for code in codes):
+                raise StaleSession from error
+            healthy = session is not None and await self._reset(session)
+            detail = "recipient refused: " + ", ".join(f"SMTP {code}" for code in codes)
+            return SmtpReply(None, codes, detail)
+        except aiosmtplib.SMTPResponseException as error:
+            if reused is not None and error.code == SMTP_CLOSING:
+                raise StaleSession from error
+            healthy = session is not None and await self._reset(session)
+            return SmtpReply(error.code, detail=f"SMTP {error.code}")
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            # SMTPServerDisconnected is a ConnectionError. A stale session fails at MAIL
+            # FROM; were it dropped during DATA instead, the new try might repeat a message
+            # the server took without saying so, as the domain's own retry would.
+            if reused is not None and isinstance(error, ConnectionError):
+                raise StaleSession from error
+            return SmtpReply(None, detail=type(error).__name__)
+        finally:
+            if session is not None:  # synchronous: nothing comes between 250 and `accepted`
+                self._give_back(session, healthy)
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        """A new session: connected, EHLO, STARTTLS and login as configured (a failing
+        connect closes it)."""
+        session = aiosmtplib.SMTP(
             hostname=self._host,
             port=self._port,
             username=self._username or None,
             password=self._password or None,
             start_tls=self._starttls,
             timeout=self._timeout,
+            local_hostname=self._local_hostname,
         )
-        taken = False
+        await session.connect()
+        return session
+
+    async def _reset(self, session: aiosmtplib.SMTP) -> bool:
+        """After an error reply in a session that is still up: whether RSET cleared it for
+        the next message. aiosmtplib sends RSET itself after an error reply but hides what
+        came back; ours costs one round trip, far less than a new session with STARTTLS and
+        login, and a session whose state is in doubt is closed instead."""
+        if not session.is_connected:  # e.g. closed by aiosmtplib after a 421
+            return False
         try:
-            async with client:  # leaving it says QUIT
-                await client.sendmail(self._sender, [mail.to], message)
-                taken = True  # the server answered 250 to the end of the data: it has it
-                await accepted()
-        except aiosmtplib.SMTPRecipientsRefused as error:
-            codes = tuple(refused.code for refused in error.recipients)
-            detail = "recipient refused: " + ", ".join(f"SMTP {code}" for code in codes)
-            return SmtpReply(None, codes, detail)
-        except aiosmtplib.SMTPResponseException as error:
-            if taken:
-                return SmtpReply(SMTP_OK)
-            return SmtpReply(error.code, detail=f"SMTP {error.code}")
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            if taken:  # the connection broke after the server took the message
-                return SmtpReply(SMTP_OK)
-            return SmtpReply(None, detail=type(error).__name__)
-        return SmtpReply(SMTP_OK)
+            await session.rset()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            return False
+        return True
+
+    def _idle_session(self) -> aiosmtplib.SMTP | None:
+        """The most recently used idle session still open, if any; those idle too long are
+        closed (without QUIT: the server may be gone, and the send must not wait on it)."""
+        now = self._monotonic()
+        while self._idle and now - self._idle[0][1] > self._idle_seconds:
+            self._idle.popleft()[0].close()
+        while self._idle:
+            session, _ = self._idle.pop()
+            if session.is_connected:
+                return session
+            session.close()
+        return None
+
+    def _give_back(self, session: aiosmtplib.SMTP, healthy: bool) -> None:
+        if healthy and session.is_connected and not self._closed:
+            self._idle.append((session, self._monotonic()))
+        else:  # a failure, a timeout or a cancellation mid-command leaves it in doubt
+            session.close()
+
+    async def close(self) -> None:
+        """Says QUIT on every idle session; a session still sending is closed when it is
+        given back."""
+        self._closed = True
+        idle, self._idle = self._idle, deque()
+        await asyncio.gather(*(_quit(session) for session, _ in idle))
+
+
+async def _quit(session: aiosmtplib.SMTP) -> None:
+    try:
+        await session.quit(timeout=QUIT_SECONDS)
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        pass
+    finally:
+        session.close()

@@ -290,3 +290,75 @@ async def test_a_patient_lookup_finds_a_contact_learned_meanwhile_without_readin
         assert impatient == {} and "contact_versions" in finds.of
     finally:
         await client.close()
+
+
+async def test_outcomes_settled_together_cost_one_row_and_each_citizen_sees_only_their_own(
+    store: NotifyStore,
+) -> None:
+    """A settled batch's outcomes are one document (a row is what an insert costs FerretDB);
+    each citizen's history still shows each of their notifications in its final state, and a
+    batch settled twice (a crash between saving and reporting) counts once."""
+    mine = [planned(str(uuid.uuid4()), channel) for channel in ("sms", "email")]
+    theirs = planned(str(uuid.uuid4()), "sms")
+    theirs.notification.applicant_id = "P-OTHER"  # another citizen
+    await store.add_planned([*mine, theirs], now_kst())
+    now = now_kst()
+    for p in (*mine, theirs):
+        p.notification.status, p.notification.attempts, p.notification.finished_at = (
+            Status.SENT,
+            1,
+            now,
+        )
+    mine[1].notification.status, mine[1].notification.last_error = Status.FAILED, "SMTP 550"
+    settled = [p.notification for p in (*mine, theirs)]
+
+    await store.record_outcomes(settled)
+    await store.record_outcomes(settled)  # settled again after a crash
+
+    assert await store._outcomes.count_documents({}) == 2
+    history = {entry.notification_id: entry for entry in await store.history_of("P-7F3A21")}
+    assert {id_: (e.status, e.last_error) for id_, e in history.items()} == {
+        mine[0].notification_id: (Status.SENT, None),
+        mine[1].notification_id: (Status.FAILED, "SMTP 550"),
+    }
+    assert [e.notification_id for e in await store.history_of("P-OTHER")] == [
+        theirs.notification_id
+    ]
+    counts = await store.count_by_status()
+    assert (counts["sent"], counts["failed"]) == (2, 1)
+
+
+async def test_messages_taken_together_are_one_log_entry_and_each_is_known_as_taken(
+    store: NotifyStore,
+) -> None:
+    sms = [planned(str(uuid.uuid4()), "sms") for _ in range(20)]
+    await store.add_planned(sms, now_kst())
+    (segment,) = await store.due_segments("sms", now_kst())
+
+    await asyncio.gather(
+        *(store.record_taken(segment.segment_id, p.notification_id, now_kst()) for p in sms)
+    )
+
+    state = await store.segment(segment.segment_id)
+    assert set(state.taken) == {p.notification_id for p in sms}
+    log = await store._work(segment.segment_id).count_documents({"log": "taken"})
+    assert log < len(sms)  # gathered while the first write ran: at most two writes
+
+
+async def test_a_notifications_record_keeps_neither_its_text_nor_the_address(
+    store: NotifyStore,
+) -> None:
+    """Data minimisation: what a message says names the citizen, and the address is theirs;
+    both stay in the outbox's working copy only, which goes once the message is delivered."""
+    sms, email = planned(str(uuid.uuid4()), "sms"), planned(str(uuid.uuid4()), "email")
+    await store.add_planned([sms, email], now_kst())
+
+    records = await store._notifications.find({}).to_list()
+    assert {doc["_id"] for doc in records} == {sms.notification_id, email.notification_id}
+    for doc in records:
+        assert not {"recipient", "subject", "text", "html", "fallback_email"} & set(doc)
+        assert doc["recipient_masked"] and doc["template"] == "application_received"
+    (segment,) = await store.due_segments("sms", now_kst())
+    (copy,) = (await store.segment(segment.segment_id)).owned
+    assert copy.notification.recipient == "01012345678"
+    assert copy.message == SmsText("SMS", "접수", None)

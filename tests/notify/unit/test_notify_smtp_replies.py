@@ -168,7 +168,7 @@ async def test_an_email_to_an_unknown_user_fails_for_good(
     assert detail == "recipient refused: SMTP 550"
 
 
-async def test_an_email_the_server_takes_is_delivered_and_recorded_before_quit(
+async def test_an_email_the_server_takes_is_delivered_and_recorded_the_moment_it_is_taken(
     accepting: tuple[int, Recipients],
 ) -> None:
     port, handler = accepting
