@@ -47,12 +47,13 @@ class Inbox:
     async def claim(self, event_ids: Sequence[str], topic: str) -> set[str]:
         """The ids among `event_ids` to process now: all but those already processed."""
         at = now_kst()
+        # Those this process finished are not claimed again: a refused claim would make
+        # FerretDB insert the whole batch one claim at a time (`insert_if_absent`).
+        unknown = [id_ for id_ in event_ids if id_ not in self._finished_here]
         taken = await insert_new(
-            self._claims, [{"_id": id_, "topic": topic, "claimed_at": at} for id_ in event_ids]
+            self._claims, [{"_id": id_, "topic": topic, "claimed_at": at} for id_ in unknown]
         )
-        seen_before = [
-            id_ for id_ in event_ids if id_ not in taken and id_ not in self._finished_here
-        ]
+        seen_before = [id_ for id_ in unknown if id_ not in taken]
         if not seen_before:
             return taken
         # Claimed before: finished, or cut short by a crash (then processed again).

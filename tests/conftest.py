@@ -244,14 +244,23 @@ async def running(
 
 class Finds(monitoring.CommandListener):
     """The collections a client reads with `find`, in order: for tests that prove an answer
-    came from memory (FerretDB reads the whole collection on every find)."""
+    came from memory (FerretDB reads the whole collection on every find). And the `_id`s it
+    sends in each insert, by collection: for tests that prove no refused document was sent
+    (one refusal makes FerretDB insert the whole batch one document at a time)."""
 
     def __init__(self) -> None:
         self.of: list[str] = []
+        self.inserts: list[tuple[str, list[Any]]] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name == "find":
             self.of.append(str(event.command["find"]))
+        elif event.command_name == "insert":
+            ids = [doc["_id"] for doc in event.command.get("documents", [])]
+            self.inserts.append((str(event.command["insert"]), ids))
+
+    def inserted_into(self, collection: str) -> list[Any]:
+        return [id_ for name, ids in self.inserts if name == collection for id_ in ids]
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass

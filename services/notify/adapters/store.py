@@ -87,6 +87,7 @@ Document = dict[str, Any]
 OWNED = "~owned"  # the document of a segment naming the notifications it owns
 _WORK_PREFIX = "outbox_segment_"
 OUTCOMES_PER_RECORD = 1_000  # far below MongoDB's 16 MB a document
+PLANNED_REMEMBERED = 50_000  # notification ids known to be stored (a few MB)
 
 
 # -- documents <-> domain --------------------------------------------------------------------
@@ -371,6 +372,11 @@ class _ContactMemory:
         while len(self._versions) > self._citizens:
             self._versions.popitem(last=False)
 
+    def knows(self, version: ContactVersion) -> bool:
+        """Whether this version is remembered (a version never changes, whatever its age)."""
+        entry = self._versions.get(version.applicant_id)
+        return entry is not None and version.application_id in entry[1]
+
     def recall(self, applicant_ids: Collection[str]) -> tuple[list[ContactVersion], set[str]]:
         """The remembered versions of these citizens, and the citizens to read."""
         oldest = time.monotonic() - self._seconds
@@ -406,6 +412,7 @@ class NotifyStore:
         self._leases = db["leases"]
         self._outcomes = db["outcomes"]
         self._taken = _Grouped(self._write_taken)
+        self._planned_here: OrderedDict[str, None] = OrderedDict()  # notification ids
 
     def _work(self, segment_id: str) -> AsyncCollection[Document]:
         return self._db[f"{_WORK_PREFIX}{segment_id}"]
@@ -419,7 +426,10 @@ class NotifyStore:
 
     # -- contacts ------------------------------------------------------------------------
     async def add_contact_versions(self, versions: Sequence[ContactVersion]) -> None:
-        await insert_new(self._versions, [_version_document(self._keys, v) for v in versions])
+        # A version remembered is stored: written again, it would be refused, and one refusal
+        # makes FerretDB insert the whole batch one document at a time (`insert_if_absent`).
+        unknown = [v for v in versions if not self._memory.knows(v)]
+        await insert_new(self._versions, [_version_document(self._keys, v) for v in unknown])
         self._memory.learn(versions)
 
     async def contacts_of(
@@ -521,6 +531,13 @@ class NotifyStore:
         plans nothing twice."""
         if not planned:
             return []
+        # Those planned here before are not new: written again, each would be refused, and
+        # one refusal makes FerretDB insert the whole batch one document at a time.
+        known = {p.notification_id for p in planned if p.notification_id in self._planned_here}
+        if known:
+            rest = [p for p in planned if p.notification_id not in known]
+            written = iter(await self.add_planned(rest, now))
+            return [False if p.notification_id in known else next(written) for p in planned]
         chunks = segments_of(planned)
         ids = [new_segment_id(now) for _ in chunks]
         segment_of: dict[str, str] = {}
@@ -537,6 +554,10 @@ class NotifyStore:
             self._notifications,
             [_record(doc) | {"segment": segment_of[id_]} for id_, doc in documents.items()],
         )
+        for id_ in documents:  # stored now, by this plan or an earlier one: a fact
+            self._planned_here[id_] = None
+        while len(self._planned_here) > PLANNED_REMEMBERED:
+            self._planned_here.popitem(last=False)
         listed: list[Segment] = []
         empty: list[str] = []
         for segment_id, chunk in zip(ids, chunks, strict=True):

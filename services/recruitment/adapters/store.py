@@ -24,10 +24,10 @@ import json
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 from pydantic_core import to_json
@@ -261,13 +261,15 @@ class RecruitmentStore:
         """Store the applications intake let through, guarded by the unique indexes: each is
         added, was stored before (same application_id), or is a person's second application
         to the call."""
+        known = self._known_admissions(screened)
+        unknown = [pair for pair in screened if pair[0].application_id not in known]
         documents = [
             self._document(application, screening, received_at, refused=False)
             | {"active_key": _active_key(application.call_id, application.applicant.applicant_id)}
-            for application, screening in screened
+            for application, screening in unknown
         ]
-        went_in = await insert_if_absent(self._applications, documents)
-        self._remember(screened, went_in, refused=False)
+        went_in = await insert_if_absent(self._applications, documents, unique=["active_key"])
+        self._remember(unknown, went_in, refused=False)
         refused = [doc for doc, new in zip(documents, went_in, strict=True) if not new]
         # Remembered as another application of the person to the call: a second one (and
         # should this id have been refused as such before, `refuse` finds it stored).
@@ -297,26 +299,54 @@ class RecruitmentStore:
                 outcomes.append(SecondApplication(first[doc["active_key"]]))
             else:  # refused, yet neither is there: nothing deletes applications
                 raise RuntimeError(f"application {doc['_id']} was refused by a vanished key")
-        return outcomes
+        return _merged(screened, known, outcomes)
 
     async def refuse(
         self, screened: Sequence[tuple[ApplicationSubmitted, Screening]], received_at: datetime
     ) -> list[Added | AlreadyStored]:
         """Store refused applications, each under its own id as its active key."""
+        known = {
+            application.application_id: AlreadyStored(
+                self._screened_here[application.application_id]
+            )
+            for application, _ in screened
+            if application.application_id in self._screened_here
+        }
+        unknown = [pair for pair in screened if pair[0].application_id not in known]
         documents = [
             self._document(application, screening, received_at, refused=True)
             | {"active_key": application.application_id}
-            for application, screening in screened
+            for application, screening in unknown
         ]
         went_in = await insert_if_absent(self._applications, documents)
-        self._remember(screened, went_in, refused=True)
+        self._remember(unknown, went_in, refused=True)
         stored = await self._screenings_by_id(
             [doc["_id"] for doc, new in zip(documents, went_in, strict=True) if not new]
         )
-        return [
+        outcomes: list[Added | AlreadyStored] = [
             Added() if new else AlreadyStored(stored[doc["_id"]])
             for doc, new in zip(documents, went_in, strict=True)
         ]
+        return _merged(screened, known, outcomes)
+
+    def _known_admissions(
+        self, screened: Sequence[tuple[ApplicationSubmitted, Screening]]
+    ) -> dict[str, Admission]:
+        """What remembering answers without a write: an application stored before, or a
+        person's second one to the call. Sent to the database, either would be refused, and
+        one refusal makes FerretDB insert the whole batch one document at a time
+        (`shared.mongo.insert_if_absent`)."""
+        known: dict[str, Admission] = {}
+        for application, _ in screened:
+            id_ = application.application_id
+            first = self._first_here.get(
+                _active_key(application.call_id, application.applicant.applicant_id), id_
+            )
+            if first != id_:
+                known[id_] = SecondApplication(first)
+            elif id_ in self._screened_here:
+                known[id_] = AlreadyStored(self._screened_here[id_])
+        return known
 
     async def _screenings_by_id(self, ids: Sequence[str]) -> dict[str, Screening]:
         """How these stored applications were screened: those stored lately by this process
@@ -559,3 +589,20 @@ class RecruitmentStore:
             {"_id": f"{run_id}:{application_id}"}, {"_id": 0, "run_id": 0, "call_id": 0}
         )
         return DECISION.validate_python(doc) if doc else None
+
+
+AnswerT = TypeVar("AnswerT")
+
+
+def _merged(
+    screened: Sequence[tuple[ApplicationSubmitted, Screening]],
+    known: Mapping[str, AnswerT],
+    written: Sequence[AnswerT],
+) -> list[AnswerT]:
+    """The answers in the order of `screened`: from memory where known, else the next of
+    those the write gave (for the others, in their order)."""
+    rest = iter(written)
+    return [
+        known[application.application_id] if application.application_id in known else next(rest)
+        for application, _ in screened
+    ]

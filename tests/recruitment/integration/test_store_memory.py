@@ -40,8 +40,10 @@ async def test_a_re_sent_application_gets_the_first_screening_from_memory_or_dat
         again = [(app, make_screening(s.application_id, score=99)) for app, s in first]
 
         reads.of.clear()
+        reads.inserts.clear()
         from_memory = await store.admit(again, now_kst())
         assert "applications" not in reads.of
+        assert reads.inserted_into("applications") == []  # it would be refused
         from_database = await RecruitmentStore(db).admit(again, now_kst())
         assert "applications" in reads.of
 
@@ -54,8 +56,10 @@ async def test_a_re_sent_application_gets_the_first_screening_from_memory_or_dat
         person = first[0][0].applicant.applicant_id
         second = [(make_application(application_id="app-9", applicant_id=person), first[0][1])]
         reads.of.clear()
+        reads.inserts.clear()
         assert await store.admit(second, now_kst()) == [SecondApplication("app-0")]
         assert "applications" not in reads.of
+        assert reads.inserted_into("applications") == []
         assert await RecruitmentStore(db).admit(second, now_kst()) == [SecondApplication("app-0")]
         assert "applications" in reads.of
     finally:
