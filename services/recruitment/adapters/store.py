@@ -21,6 +21,7 @@
 import asyncio
 import contextlib
 import json
+import logging
 import time
 import uuid
 from collections import OrderedDict
@@ -41,6 +42,8 @@ from shared.mongo import insert_if_absent
 from shared.personal_data import KeyRing
 
 from ..domain import Call, CallStatus, Program, Screening, SelectionDecision, SelectionResult
+
+log = logging.getLogger(__name__)
 
 SCREENING = TypeAdapter(Screening)
 SELECTION = TypeAdapter(SelectionResult)
@@ -159,6 +162,8 @@ class RecruitmentStore:
         self._call_refresh_seconds = call_refresh_seconds
         self._intake_stale_after = intake_batch_stale_after
         self._known_calls: dict[str, Call] = {}
+        self._calls_written_at: dict[str, float] = {}  # by this instance, monotonic
+        self._calls_reading: asyncio.Task[None] | None = None
         self._calls_read_at = -float("inf")
         self._screened_here: OrderedDict[str, Screening] = OrderedDict()
         # A person's application to a call (`active_key`) -> its id, for those stored here.
@@ -211,6 +216,7 @@ class RecruitmentStore:
         except DuplicateKeyError:
             return False
         self._known_calls[call.id] = call
+        self._calls_written_at[call.id] = time.monotonic()
         return True
 
     async def call(self, call_id: str) -> Call | None:
@@ -218,14 +224,32 @@ class RecruitmentStore:
         return Call.model_validate(doc) if doc else None
 
     async def calls_by_id(self, call_ids: Collection[str]) -> dict[str, Call]:
-        """The calls among `call_ids` that exist, from the copy of the catalog: at most a few
-        seconds old, and read again (at most twice a second) when it lacks one of them."""
+        """The calls among `call_ids` that exist, from the copy of the catalog. A copy older
+        than `call_refresh_seconds` is read again in the background, while the callers go on
+        with it (a read costs a scan of the calls, and every application of a call opening
+        asked for it at once); a copy that lacks one of them is read again at once (at most
+        twice a second), and the callers wait for that. One read at a time, whoever asks."""
         age = time.monotonic() - self._calls_read_at
         lacking = not set(call_ids) <= self._known_calls.keys()
-        if age > self._call_refresh_seconds or (lacking and age > 0.5):
-            self._known_calls = {call.id: call async for call in self._all_calls()}
-            self._calls_read_at = time.monotonic()
+        if lacking and age > 0.5:
+            await asyncio.shield(self._read_calls_again())
+        elif age > self._call_refresh_seconds:
+            self._read_calls_again()
         return {id_: self._known_calls[id_] for id_ in call_ids if id_ in self._known_calls}
+
+    def _read_calls_again(self) -> asyncio.Task[None]:
+        if self._calls_reading is None or self._calls_reading.done():
+            self._calls_reading = asyncio.create_task(self._read_calls())
+            self._calls_reading.add_done_callback(_say_if_failed)
+        return self._calls_reading
+
+    async def _read_calls(self) -> None:
+        started = time.monotonic()
+        read = {call.id: call async for call in self._all_calls()}
+        # A call this instance wrote while the read ran may be missing or older in it.
+        written = {id_ for id_, at in self._calls_written_at.items() if at >= started}
+        self._known_calls = read | {id_: self._known_calls[id_] for id_ in written}
+        self._calls_read_at = started
 
     async def _all_calls(self) -> AsyncIterator[Call]:
         async for doc in self._calls.find({}, _CALL_FIELDS):
@@ -248,6 +272,7 @@ class RecruitmentStore:
         if result.matched_count == 0:
             raise StaleCall(call.id)
         self._known_calls[call.id] = call  # intake sees the change at once
+        self._calls_written_at[call.id] = time.monotonic()
 
     async def selection_run_id(self, call_id: str) -> str | None:
         """The run that moved the call to 'selected': the one whose decisions count."""
@@ -589,6 +614,12 @@ class RecruitmentStore:
             {"_id": f"{run_id}:{application_id}"}, {"_id": 0, "run_id": 0, "call_id": 0}
         )
         return DECISION.validate_python(doc) if doc else None
+
+
+def _say_if_failed(reading: "asyncio.Task[None]") -> None:
+    # A failed read in the background keeps the copy; the next caller tries again.
+    if not reading.cancelled() and reading.exception() is not None:
+        log.warning("could not read the calls again", exc_info=reading.exception())
 
 
 AnswerT = TypeVar("AnswerT")

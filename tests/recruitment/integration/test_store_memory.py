@@ -2,6 +2,7 @@
 a call, from what it stored lately, without a read of the applications; a restarted store,
 remembering nothing, answers the same from the database (docs/decisions/0003)."""
 
+import asyncio
 import uuid
 
 import pytest
@@ -15,7 +16,7 @@ from services.recruitment.adapters.store import (
 )
 from shared.clock import now_kst
 from tests.conftest import Finds, Stack
-from tests.recruitment.unit.builders import make_application, make_screening
+from tests.recruitment.unit.builders import make_application, make_call, make_screening
 
 pytestmark = pytest.mark.integration
 
@@ -62,5 +63,40 @@ async def test_a_re_sent_application_gets_the_first_screening_from_memory_or_dat
         assert reads.inserted_into("applications") == []
         assert await RecruitmentStore(db).admit(second, now_kst()) == [SecondApplication("app-0")]
         assert "applications" in reads.of
+    finally:
+        await client.close()
+
+
+async def test_callers_of_a_stale_copy_of_the_calls_go_on_with_it_while_one_read_runs(
+    stack: Stack,
+) -> None:
+    """A call opening brings hundreds of web applications at once: a stale copy of the calls
+    is read again once, in the background, and nobody waits for it; a copy lacking a call
+    (opened by another instance) is read at once, and the caller gets the call."""
+    reads = Finds()
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        stack.mongodb_uri, tz_aware=True, event_listeners=[reads]
+    )
+    db = client[f"test_recruitment_calls_{uuid.uuid4().hex[:8]}"]
+    try:
+        store = RecruitmentStore(db, call_refresh_seconds=0.05)
+        await store.create_indexes()
+        mine = make_call(id="call-mine")
+        assert await store.add_call(mine)
+        assert await store.calls_by_id(["call-mine"]) == {"call-mine": mine}
+        await asyncio.sleep(0.1)  # the copy is stale now
+
+        reads.of.clear()
+        answers = await asyncio.gather(*(store.calls_by_id(["call-mine"]) for _ in range(50)))
+        assert all(answer == {"call-mine": mine} for answer in answers)
+        reading = store._calls_reading
+        assert reading is not None and not reading.done()  # all answered while it runs
+        await reading
+        assert reads.of == ["calls"]  # one read for all fifty
+
+        theirs = make_call(id="call-theirs")
+        assert await RecruitmentStore(db).add_call(theirs)
+        await asyncio.sleep(0.6)  # a lacking copy is read again at most twice a second
+        assert await store.calls_by_id(["call-theirs"]) == {"call-theirs": theirs}
     finally:
         await client.close()
