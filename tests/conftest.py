@@ -36,6 +36,8 @@ from shared.clock import SEOUL
 from shared.topics import ALL_TOPICS
 
 if TYPE_CHECKING:
+    from pymongo.asynchronous.database import AsyncDatabase
+
     from deploy.local.stack import SmsGatewaySink, SmtpSink
 
 SMS_TOKEN = "test-token"
@@ -267,6 +269,28 @@ class Finds(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
+
+
+@dataclass
+class Watched:
+    """A fresh database of the test stack, and what its client sends there (`Finds`)."""
+
+    db: "AsyncDatabase[dict[str, Any]]"
+    sent: Finds
+
+
+@pytest.fixture
+async def watched(stack: Stack) -> AsyncIterator[Watched]:
+    from pymongo import AsyncMongoClient
+
+    sent = Finds()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        stack.mongodb_uri, tz_aware=True, tzinfo=SEOUL, event_listeners=[sent]
+    )
+    try:
+        yield Watched(client[f"test_{uuid.uuid4().hex[:12]}"], sent)
+    finally:
+        await client.close()
 
 
 async def start_at_the_end(bootstrap_servers: str, service: str, topics: Iterable[str]) -> None:

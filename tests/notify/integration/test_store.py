@@ -24,7 +24,7 @@ from services.notify.domain.quiet_hours import QuietHours
 from shared.clock import now_kst
 from shared.contracts.recruitment import Consents
 from shared.mongo import make_mongo_client
-from tests.conftest import Finds, Stack
+from tests.conftest import Finds, Stack, Watched
 
 pytestmark = pytest.mark.integration
 
@@ -364,32 +364,24 @@ async def test_a_notifications_record_keeps_neither_its_text_nor_the_address(
     assert copy.message == SmsText("SMS", "접수", None)
 
 
-async def test_what_the_store_knows_it_stored_is_not_sent_again(stack: Stack) -> None:
+async def test_what_the_store_knows_it_stored_is_not_sent_again(watched: Watched) -> None:
     """A redelivered application's contact and a re-planned notification would be refused by
     the database, and one refusal makes FerretDB insert the whole batch one document at a
     time: the store answers them from what it wrote, and sends only what is new."""
-    sent = Finds()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        stack.mongodb_uri, tz_aware=True, event_listeners=[sent]
-    )
-    try:
-        store = NotifyStore(client[f"test_notify_store_{uuid.uuid4().hex[:10]}"])
-        await store.create_indexes()
-        first = [version(f"P-{n}", 0, f"0101234{n:04d}") for n in range(3)]
-        await store.add_contact_versions(first)
-        sms = [planned(str(uuid.uuid4()), "sms") for _ in range(3)]
-        assert await store.add_planned(sms, now_kst()) == [True, True, True]
-        sent.inserts.clear()
+    store = NotifyStore(watched.db)
+    await store.create_indexes()
+    first = [version(f"P-{n}", 0, f"0101234{n:04d}") for n in range(3)]
+    await store.add_contact_versions(first)
+    sms = [planned(str(uuid.uuid4()), "sms") for _ in range(3)]
+    assert await store.add_planned(sms, now_kst()) == [True, True, True]
+    watched.sent.inserts.clear()
 
-        newer = version("P-9", 1, "01099990000")
-        await store.add_contact_versions([*first, newer])
-        again = planned(str(uuid.uuid4()), "sms")
-        assert await store.add_planned([*sms, again], now_kst()) == [False, False, False, True]
+    newer = version("P-9", 1, "01099990000")
+    await store.add_contact_versions([*first, newer])
+    again = planned(str(uuid.uuid4()), "sms")
+    assert await store.add_planned([*sms, again], now_kst()) == [False, False, False, True]
 
-        assert sent.inserted_into("contact_versions") == [
-            f"{newer.applicant_id}|{newer.application_id}"
-        ]
-        assert sent.inserted_into("notifications") == [again.notification_id]
-        assert await store.backlog() == 4
-    finally:
-        await client.close()
+    stored = f"{newer.applicant_id}|{newer.application_id}"
+    assert watched.sent.inserted_into("contact_versions") == [stored]
+    assert watched.sent.inserted_into("notifications") == [again.notification_id]
+    assert await store.backlog() == 4
