@@ -166,6 +166,18 @@ async def _read(
     return claim
 
 
+async def hand_over(ports: Ports, claims: Sequence[SegmentClaim]) -> int:
+    """The loop stops (a deploy, a scale-in): the leases of its segments end now, given back
+    unreleased, so that the next loop takes them over at once, as it would after a crash (what
+    the provider took is recorded, not sent again), rather than once their time has run out.
+    How many went to the next loop."""
+    now = ports.clock()
+    ended = await ports.store.take_leases(
+        [claim.lease.renewed(now, timedelta(0)) for claim in claims]
+    )
+    return len(ended)
+
+
 async def renew(ports: Ports, claim: SegmentClaim) -> bool:
     """Hold the segment longer; False when another loop took it over meanwhile."""
     renewed = claim.lease.renewed(ports.clock(), ports.lease)

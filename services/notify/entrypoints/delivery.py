@@ -9,6 +9,8 @@ allows with what is due, and no busier.
 - One settler saves what they decided, whatever finished meanwhile at once
   (`delivery.settle`), gives back or removes each segment whose work is all settled
   (`delivery.resolve`), and renews the leases of segments still being worked on.
+- Stopping, the loop hands its segments over (`delivery.hand_over`): the next loop takes them
+  over at once, not after their leases ran out.
 """
 
 import asyncio
@@ -35,6 +37,8 @@ SETTLE_MAX = 2000
 # A segment whose planning stopped halfway (a crash) is listed after this long.
 RECOVER_AFTER = timedelta(minutes=10)
 RECOVER_EVERY_SECONDS = 60.0
+# Stopping, the loop gives its segments to the next one within this (shared.service's grace).
+HAND_OVER_SECONDS = 2.0
 
 
 @dataclass
@@ -69,12 +73,36 @@ class DeliveryLoop:
         self._wake.set()
 
     async def run(self) -> None:
-        async with asyncio.TaskGroup() as tasks:
-            for queue in self.queues.values():
-                for _ in range(self.concurrency):
-                    tasks.create_task(self._send(queue))
-            tasks.create_task(self._settle())
-            tasks.create_task(self._claim())
+        workers = [
+            asyncio.create_task(self._send(queue))
+            for queue in self.queues.values()
+            for _ in range(self.concurrency)
+        ]
+        workers += [asyncio.create_task(self._settle()), asyncio.create_task(self._claim())]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for worker in workers:
+                worker.cancel()
+            # At once, not after the workers wound down: a read or a send being cancelled
+            # can take a while on a loaded database, and the next loop need not wait for it.
+            await self._hand_over()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _hand_over(self) -> None:
+        """Stopping: the next loop takes over this one's segments at once, not after their
+        leases ran out (within the service's shutdown grace)."""
+        claims = [tracked.claim for tracked in self.tracked.values()]
+        if not claims:
+            return
+        try:
+            handed = await asyncio.wait_for(
+                delivery.hand_over(self.ports, claims), HAND_OVER_SECONDS
+            )
+        except Exception:
+            log.exception("could not hand the segments over; they wait for their leases to end")
+            return
+        log.info("stopping: segments handed over to the next loop", extra={"segments": handed})
 
     # -- claiming ------------------------------------------------------------------------
     async def _claim(self) -> None:

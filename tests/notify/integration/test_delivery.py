@@ -481,3 +481,66 @@ async def test_a_sigkill_in_a_morning_rush_loses_nothing_and_repeats_only_what_w
         assert second > restarted_at, "a repeat no crash explains"
     assert {r.key.decode() for r in reported} == notification_ids
     assert len({json.loads(r.value)["event_id"] for r in reported}) == 2 * BURST
+
+
+DEPLOY_BURST = 300
+DEPLOY_LEASE_SECONDS = 120
+
+
+async def test_a_notify_stopped_for_a_deploy_hands_its_work_to_the_next_at_once(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """A deploy stops notify (SIGTERM) while it sends a burst; the new process goes on with
+    the segments the old one held at once, not once their leases (two minutes here) ran out,
+    and as after a crash: every citizen gets one SMS, and each outcome is reported."""
+    run = uuid.uuid4().int % 10**4
+    people = [
+        applicant(phone=f"010-{run:04d}-{i:04d}", email=f"deploy{run}-{i}@example.com")
+        for i in range(DEPLOY_BURST)
+    ]
+    events = [submitted_event("call-deploy", person) for person in people]
+    settings = stack.notify_env() | {
+        "sms_rate_per_second": 40,
+        "email_rate_per_second": 40,
+        "delivery_lease_seconds": DEPLOY_LEASE_SECONDS,
+        "quiet_hours_start": "00:00",  # none: whenever the test runs, sending starts at once
+        "quiet_hours_end": "00:00",
+        "log_level": "INFO",
+    }
+    with sms_gateway(tmp_path / "sms") as gateway:
+        process = Service(
+            "notify",
+            free_port(),
+            as_environment(settings | {"sms_gateway_url": gateway.url}),
+            log_file=tmp_path / "notify.log",
+        )
+        try:
+            process.start()
+            process.wait_ready(90)
+            await publish_many(stack.bootstrap_servers, Topic.APPLICATION_SUBMITTED, events)
+            assert await wait_for(lambda: len(sms_to(gateway, people)) >= 40, within=120)
+            process.stop()  # SIGTERM: the deploy
+            at_stop = len(sms_to(gateway, people))
+            assert at_stop < DEPLOY_BURST, "stopped after the last SMS: proves nothing"
+
+            process.start()
+            process.wait_ready(90)
+            restarted = time.monotonic()
+            assert await wait_for(
+                lambda: len({m["message_id"] for m in sms_to(gateway, people)}) >= DEPLOY_BURST,
+                within=DEPLOY_LEASE_SECONDS - 30,
+            ), "the new process waited for the old one's leases to run out"
+            resumed_in = time.monotonic() - restarted
+        finally:
+            process.stop()
+        stats = gateway_stats(gateway)
+        sms = sms_to(gateway, people)
+    log = process.log_file.read_text(encoding="utf-8")
+    print(
+        f"\ndeploy in a burst of {DEPLOY_BURST}: stopped with {at_stop} SMS sent; the new "
+        f"process sent the rest within {resumed_in:.1f} s of being ready (leases "
+        f"{DEPLOY_LEASE_SECONDS} s); gateway: {stats['duplicates']} repeated message ids"
+    )
+    assert "segments handed over to the next loop" in log
+    assert stats["accepted"] == DEPLOY_BURST
+    assert Counter(m["to"] for m in sms) == Counter(digits(p) for p in people)
