@@ -311,6 +311,9 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         log_level="info",
+        # Its own line per message says what matters (masked); uvicorn's would repeat it,
+        # at a cost the services sharing this machine in `make bench` pay.
+        access_log=False,
         timeout_graceful_shutdown=2,
     )
 

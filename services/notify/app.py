@@ -61,8 +61,9 @@ class NotifySettings(ServiceSettings):
     # (services/notify/adapters/store.py says what that saves and what it costs).
     contact_memory_seconds: float = 300.0
     contact_memory_citizens: int = 20_000
-    # How long a citizen event waits for the application that brings the contact (handled
-    # by this process meanwhile) before reading the contacts from the database.
+    # A citizen event waits for the application that brings the contact (handled by this
+    # process meanwhile) while such contacts keep coming, until this long passes without one
+    # (at most 60 s in all), before reading the contacts from the database.
     contact_patience_seconds: float = 5.0
     # Planning keeps at most this many seconds of sending (at the providers' rates) due and
     # unsent; a burst beyond waits in Kafka (services/notify/use_cases.py).

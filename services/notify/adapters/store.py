@@ -347,6 +347,9 @@ def _record(document: Document) -> Document:
 
 
 MEMORY_POLL_SECONDS = 0.1
+# A patient lookup never waits longer (with keep_pace_with_delivery's 60 s, a batch stays
+# well inside Kafka's max.poll.interval of 300 s).
+MEMORY_WAIT_MAX_SECONDS = 60.0
 
 
 class _ContactMemory:
@@ -438,17 +441,24 @@ class NotifyStore:
         """The contact in force of each of these citizens who applied: the versions from
         memory, or for citizens not remembered, one read for all of them; the numbers
         refused for good (a small collection) read each time. With `patience`, first wait
-        up to that many seconds for the applications being handled meanwhile (by this
-        process's other consumer) to bring the missing ones: a read costs a scan of every
-        contact on FerretDB, a wait costs nothing."""
+        for the applications being handled meanwhile (by this process's other consumer) to
+        bring the missing ones, for as long as they keep coming, until `patience` seconds
+        pass without one (or MEMORY_WAIT_MAX_SECONDS in all): a read costs a scan of every
+        contact on FerretDB, a wait costs nothing. In a call-opening burst, planning the
+        receipts is held to the providers' pace, and the screening results, which follow
+        their applications within seconds, would otherwise all be read and parked."""
         if not applicant_ids:
             return {}
         versions, missing = self._memory.recall(set(applicant_ids))
-        waited = 0.0
-        while missing and waited < patience:
+        waited = without_news = 0.0
+        while missing and without_news < patience and waited < MEMORY_WAIT_MAX_SECONDS:
             await asyncio.sleep(MEMORY_POLL_SECONDS)
             waited += MEMORY_POLL_SECONDS
-            versions, missing = self._memory.recall(set(applicant_ids))
+            without_news += MEMORY_POLL_SECONDS
+            versions, still = self._memory.recall(set(applicant_ids))
+            if len(still) < len(missing):
+                without_news = 0.0
+            missing = still
         if missing:
             query = {"applicant_id": {"$in": list(missing)}}
             read = [_version(self._keys, doc) async for doc in self._versions.find(query)]

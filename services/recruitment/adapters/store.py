@@ -147,7 +147,7 @@ class RecruitmentStore:
         keys: KeyRing | None = None,
         call_refresh_seconds: float = 5.0,
         intake_batch_stale_after: timedelta = timedelta(seconds=60),
-        remembered_applications: int = 10_000,
+        remembered_applications: int = 50_000,  # a call opening: ~12,890 places, several each
     ) -> None:
         # No keys, no store: the configuration's ring, or `MissingKeys` before anything runs.
         self._keys = keys or KeyRing.from_settings()

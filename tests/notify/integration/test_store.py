@@ -4,6 +4,7 @@ notification is queued twice."""
 
 import asyncio
 import random
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -290,6 +291,32 @@ async def test_a_patient_lookup_finds_a_contact_learned_meanwhile_without_readin
         assert impatient == {} and "contact_versions" in finds.of
     finally:
         await client.close()
+
+
+async def test_a_patient_lookup_waits_while_contacts_keep_coming_and_no_longer(
+    watched: Watched,
+) -> None:
+    """In a burst, the applications whose contacts the screening results need are planned at
+    the providers' pace: the lookup waits for as long as they keep coming, longer than its
+    patience in all, and reads only once `patience` passed without one."""
+    store = NotifyStore(watched.db)
+    people = [f"P-{uuid.uuid4().hex[:8]}" for _ in range(4)]
+
+    async def applications_come() -> None:
+        for n, person in enumerate(people):
+            await asyncio.sleep(0.6)
+            await store.add_contact_versions([version(person, 0, f"0105555{n:04d}")])
+
+    began = time.monotonic()
+    known, _ = await asyncio.gather(store.contacts_of(people, patience=1.0), applications_come())
+    assert set(known) == set(people)
+    assert time.monotonic() - began > 2.0  # past its patience: news kept it waiting
+    assert "contact_versions" not in watched.sent.of
+
+    began = time.monotonic()
+    assert await store.contacts_of([*people, "P-never"], patience=1.0) == known
+    assert 1.0 <= time.monotonic() - began < 5.0
+    assert "contact_versions" in watched.sent.of
 
 
 async def test_outcomes_settled_together_cost_one_row_and_each_citizen_sees_only_their_own(
