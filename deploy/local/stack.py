@@ -949,6 +949,12 @@ class FerretDB(ManagedProcess):
 # --------------------------------------------------------------------------------------
 
 
+# glibc gives each thread that allocates (HTTP worker threads, DNS lookups) a memory arena of
+# its own, which keeps what it once held: two arenas bound that. Measured in a 20,000-
+# application burst: notify's peak RSS 244 MB without, 208 MB with (one run each).
+SERVICE_PROCESS_ENV = {"MALLOC_ARENA_MAX": "2"}
+
+
 def _python_env() -> dict[str, str]:
     path = os.environ.get("PYTHONPATH")
     return {"PYTHONPATH": f"{REPO_ROOT}{os.pathsep}{path}" if path else str(REPO_ROOT)}
@@ -1153,7 +1159,7 @@ class Service(ManagedProcess):
         super().__init__(
             log_file=log_file,
             pid_file=pid_file,
-            env={**_python_env(), **env, "HTTP_PORT": str(port)},
+            env={**_python_env(), **SERVICE_PROCESS_ENV, **env, "HTTP_PORT": str(port)},
         )
         self.name = name
         self.marker = f"services.{name}"
