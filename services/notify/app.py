@@ -65,8 +65,8 @@ class NotifySettings(ServiceSettings):
     # process meanwhile) while such contacts keep coming, until this long passes without one
     # (at most 60 s in all), before reading the contacts from the database.
     contact_patience_seconds: float = 5.0
-    # Planning keeps at most this many seconds of sending (at the providers' rates) due and
-    # unsent; a burst beyond waits in Kafka (services/notify/use_cases.py).
+    # Planning waits while every provider has more than this many seconds of sending (at its
+    # rate) due and unsent; a burst beyond waits in Kafka (services/notify/use_cases.py).
     plan_ahead_seconds: float = 30.0
     # Equal start and end: no quiet hours (QUIET_HOURS_START=00:00 QUIET_HOURS_END=00:00).
     quiet_hours_start: time = time(21, 0)
@@ -133,10 +133,10 @@ def create_app(settings: NotifySettings | None = None, clock: Clock = now_kst) -
         lease=timedelta(seconds=settings.delivery_lease_seconds),
         clock=clock,
         contact_patience=settings.contact_patience_seconds,
-        plan_ahead=math.ceil(
-            settings.plan_ahead_seconds
-            * (settings.sms_rate_per_second + settings.email_rate_per_second)
-        ),
+        plan_ahead={
+            "sms": math.ceil(settings.plan_ahead_seconds * settings.sms_rate_per_second),
+            "email": math.ceil(settings.plan_ahead_seconds * settings.email_rate_per_second),
+        },
     )
     loop = DeliveryLoop(
         ports,

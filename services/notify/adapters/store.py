@@ -780,10 +780,12 @@ class NotifyStore:
         """Notifications whose work is not done: to send, or to report."""
         return sum([doc["size"] async for doc in self._outbox.find({}, {"size": 1})])
 
-    async def due_backlog(self, now: datetime) -> int:
-        """Of those, the ones due by `now` (not held for the morning)."""
-        cursor = self._outbox.find({"due_at": {"$lte": now}}, {"size": 1})
-        return sum([doc["size"] async for doc in cursor])
+    async def due_backlog(self, now: datetime) -> dict[Channel, int]:
+        """Of those, the ones due by `now` (not held for the morning), per channel."""
+        backlog: dict[Channel, int] = {}
+        async for doc in self._outbox.find({"due_at": {"$lte": now}}, {"size": 1, "channel": 1}):
+            backlog[doc["channel"]] = backlog.get(doc["channel"], 0) + doc["size"]
+        return backlog
 
     async def history_of(self, applicant_id: str) -> list[HistoryEntry]:
         """Every notification to the citizen as planned, with its state now: the outcome, or
