@@ -96,6 +96,16 @@ async def apply(stack: Stack, people: list[dict[str, Any]]) -> list[str]:
     return [application_id for application_id, _ in events]
 
 
+def notify_process(settings: dict[str, Any], gateway: SmsGatewaySink, folder: Path) -> Service:
+    """notify as a process of its own (to kill or stop), sending to `gateway`."""
+    return Service(
+        "notify",
+        free_port(),
+        as_environment(settings | {"sms_gateway_url": gateway.url}),
+        log_file=folder / "notify.log",
+    )
+
+
 async def history(client: httpx.AsyncClient, person: dict[str, Any]) -> list[dict[str, Any]]:
     answer = await client.get(f"/citizens/{person['applicant_id']}/notifications")
     assert answer.status_code == 200
@@ -386,12 +396,7 @@ async def test_a_sigkill_in_a_morning_rush_loses_nothing_and_repeats_only_what_w
     }
     store = NotifyStore(make_mongo_client(stack.mongodb_uri)[settings["mongodb_database"]])
     with sms_gateway(tmp_path / "sms") as gateway:
-        process = Service(
-            "notify",
-            free_port(),
-            as_environment(settings | {"sms_gateway_url": gateway.url}),
-            log_file=tmp_path / "notify.log",
-        )
+        process = notify_process(settings, gateway, tmp_path)
 
         def delivered() -> tuple[int, int]:
             return len(sms_to(gateway, people)), len(mail_to(stack, people))
@@ -508,12 +513,7 @@ async def test_a_notify_stopped_for_a_deploy_hands_its_work_to_the_next_at_once(
         "log_level": "INFO",
     }
     with sms_gateway(tmp_path / "sms") as gateway:
-        process = Service(
-            "notify",
-            free_port(),
-            as_environment(settings | {"sms_gateway_url": gateway.url}),
-            log_file=tmp_path / "notify.log",
-        )
+        process = notify_process(settings, gateway, tmp_path)
         try:
             process.start()
             process.wait_ready(90)
