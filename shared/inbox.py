@@ -27,10 +27,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.clock import now_kst
-from shared.mongo import insert_new
-
-# Event ids per `inbox_done` document: a batch's worth, far below MongoDB's 16 MB a document.
-IDS_PER_RECORD = 1_000
+from shared.mongo import insert_new, per_document
 
 
 class Inbox:
@@ -71,8 +68,8 @@ class Inbox:
         await insert_new(
             self._done,
             [
-                {"_id": uuid.uuid4().hex, "ids": ids[start : start + IDS_PER_RECORD], "done_at": at}
-                for start in range(0, len(ids), IDS_PER_RECORD)
+                {"_id": uuid.uuid4().hex, "ids": list(group), "done_at": at}
+                for group in per_document(ids)
             ],
         )
         for id_ in ids:

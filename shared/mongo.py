@@ -1,7 +1,7 @@
 """MongoDB access with PyMongo's async API (Motor's successor; see docs/decisions/0001)."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
@@ -12,6 +12,7 @@ from shared.dependencies import keep_trying
 from shared.transport import TransportSettings, mongo_tls_options
 
 MongoClient = AsyncMongoClient[dict[str, Any]]
+T = TypeVar("T")
 
 
 def make_mongo_client(uri: str, transport: TransportSettings | None = None) -> MongoClient:
@@ -114,6 +115,19 @@ async def _insert_many(
         refused = {problem["index"] for problem in problems}
         return [position not in refused for position in range(len(indexes))]
     return [True] * len(indexes)
+
+
+# Facts recorded together in one document (rule 7 of docs/decisions/0003): at most this many
+# a document, far below MongoDB's 16 MB.
+FACTS_PER_DOCUMENT = 1_000
+
+
+def per_document(facts: Sequence[T]) -> list[Sequence[T]]:
+    """`facts` in the groups that each go into one document."""
+    return [
+        facts[start : start + FACTS_PER_DOCUMENT]
+        for start in range(0, len(facts), FACTS_PER_DOCUMENT)
+    ]
 
 
 async def insert_new(

@@ -65,7 +65,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.contracts.recruitment import Consents
 from shared.masking import mask_personal_data
-from shared.mongo import insert_new
+from shared.mongo import insert_new, per_document
 from shared.personal_data import KeyRing
 
 from ..domain.channels import Channel
@@ -86,7 +86,6 @@ from ..domain.outbox import (
 Document = dict[str, Any]
 OWNED = "~owned"  # the document of a segment naming the notifications it owns
 _WORK_PREFIX = "outbox_segment_"
-OUTCOMES_PER_RECORD = 1_000  # far below MongoDB's 16 MB a document
 PLANNED_REMEMBERED = 50_000  # notification ids known to be stored (a few MB)
 
 
@@ -749,13 +748,10 @@ class NotifyStore:
             [
                 {
                     "_id": uuid.uuid4().hex,
-                    "applicants": sorted({state["applicant_id"] for state in chunk}),
-                    "outcomes": chunk,
+                    "applicants": sorted({state["applicant_id"] for state in group}),
+                    "outcomes": list(group),
                 }
-                for chunk in (
-                    states[start : start + OUTCOMES_PER_RECORD]
-                    for start in range(0, len(states), OUTCOMES_PER_RECORD)
-                )
+                for group in per_document(states)
             ],
         )
 

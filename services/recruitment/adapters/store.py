@@ -331,11 +331,9 @@ class RecruitmentStore:
     ) -> list[Added | AlreadyStored]:
         """Store refused applications, each under its own id as its active key."""
         known = {
-            application.application_id: AlreadyStored(
-                self._screened_here[application.application_id]
-            )
+            application.application_id: before
             for application, _ in screened
-            if application.application_id in self._screened_here
+            if (before := self._stored_here(application.application_id)) is not None
         }
         unknown = [pair for pair in screened if pair[0].application_id not in known]
         documents = [
@@ -369,9 +367,14 @@ class RecruitmentStore:
             )
             if first != id_:
                 known[id_] = SecondApplication(first)
-            elif id_ in self._screened_here:
-                known[id_] = AlreadyStored(self._screened_here[id_])
+            elif (before := self._stored_here(id_)) is not None:
+                known[id_] = before
         return known
+
+    def _stored_here(self, application_id: str) -> AlreadyStored | None:
+        """An application this process stored lately, as a re-sent one is answered."""
+        screening = self._screened_here.get(application_id)
+        return None if screening is None else AlreadyStored(screening)
 
     async def _screenings_by_id(self, ids: Sequence[str]) -> dict[str, Screening]:
         """How these stored applications were screened: those stored lately by this process
