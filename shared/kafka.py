@@ -35,9 +35,9 @@ from pydantic import BaseModel, SkipValidation, ValidationError
 from shared.clock import now_kst
 from shared.dependencies import keep_trying
 from shared.envelope import (
+    FORBIDDEN_DATA,
     SEARCHED_FOR_FORBIDDEN_DATA,
     Envelope,
-    ForbiddenDataError,
     may_hold_forbidden_data,
     redact_forbidden_data,
 )
@@ -80,9 +80,7 @@ def describe_error(error: Exception) -> tuple[str, str]:
         problems = error.errors(include_input=False, include_url=False)
         if any(p["type"] in ("json_invalid", "json_type") for p in problems):
             return "not_json", "; ".join(p["msg"] for p in problems)
-        forbidden = any(
-            isinstance(e.get("ctx", {}).get("error"), ForbiddenDataError) for e in error.errors()
-        )
+        forbidden = any(p["type"] == FORBIDDEN_DATA for p in problems)
         details = "; ".join(f"{_field_path(p['loc'])}: {p['msg']}" for p in problems)
         return ("forbidden_data" if forbidden else "schema_invalid"), details
     if isinstance(error, InvalidEvent):
@@ -235,8 +233,12 @@ def publisher_for(
 # -- consuming -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Rejected:
+    """A record refused, with why. Never the exception itself: its traceback holds the batch's
+    frame, and the batch would live as long as the exception."""
+
     record: ConsumerRecord[bytes, bytes]
-    error: Exception
+    reason: str
+    detail: str
 
 
 class BatchConsumer(Generic[PayloadT]):
@@ -284,7 +286,7 @@ class BatchConsumer(Generic[PayloadT]):
             try:
                 event = self.decode(record)
             except ValueError as error:  # JSON, pydantic, InvalidEvent and TooLarge
-                rejected.append(Rejected(record, error))
+                rejected.append(Rejected(record, *describe_error(error)))
                 continue
             if self.wanted is not None and not self.wanted(event.data):
                 skipped += 1  # valid, and none of this service's business: not even claimed
@@ -341,9 +343,8 @@ class BatchConsumer(Generic[PayloadT]):
         sent = []
         for item in rejected:
             record = item.record
-            reason, detail = describe_error(item.error)
             body = record.value or b""
-            if reason in ("forbidden_data", "too_large"):  # too_large: never searched
+            if item.reason in ("forbidden_data", "too_large"):  # too_large: never searched
                 body = redact_forbidden_data(body)
             sent.append(
                 await self.broker.publish(
@@ -351,8 +352,8 @@ class BatchConsumer(Generic[PayloadT]):
                     dead_letter_topic(record.topic),
                     key=record.key,
                     headers={
-                        "dlq.reason": reason,
-                        "dlq.error": detail[:2000],
+                        "dlq.reason": item.reason,
+                        "dlq.error": item.detail[:2000],
                         "dlq.source.topic": record.topic,
                         "dlq.source.partition": str(record.partition),
                         "dlq.source.offset": str(record.offset),
@@ -361,15 +362,15 @@ class BatchConsumer(Generic[PayloadT]):
                     no_confirm=True,
                 )
             )
-            self.metrics.dead_lettered.labels(record.topic, reason).inc()
+            self.metrics.dead_lettered.labels(record.topic, item.reason).inc()
             log.warning(
                 "invalid message sent to the dead-letter topic",
                 extra={
                     "topic": record.topic,
                     "partition": record.partition,
                     "offset": record.offset,
-                    "reason": reason,
-                    "error": detail[:500],
+                    "reason": item.reason,
+                    "error": item.detail[:500],
                 },
             )
         await asyncio.gather(*sent)

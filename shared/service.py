@@ -30,7 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.audit import AuditLog, audit_routes
 from shared.auth import Authenticator
-from shared.envelope import ForbiddenDataError
+from shared.envelope import FORBIDDEN_DATA
 from shared.inbox import Inbox
 from shared.kafka import (
     BatchHandler,
@@ -59,9 +59,8 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def _field(error: Any) -> str:
-    forbidden = error.get("ctx", {}).get("error")
-    if isinstance(forbidden, ForbiddenDataError):  # found anywhere in the body: name where
-        return forbidden.field
+    if error["type"] == FORBIDDEN_DATA:  # found anywhere in the body: name where
+        return str(error["ctx"]["field"])
     return ".".join(str(p) for p in error["loc"] if p != "body")
 
 

@@ -7,7 +7,9 @@ seconds; the real broker's side of dead-lettering is tested in tests/shared.
 """
 
 import asyncio
+import gc
 import json
+import weakref
 from collections.abc import Awaitable
 from typing import Any
 
@@ -239,3 +241,29 @@ def test_a_batch_hands_on_every_valid_event_and_dead_letters_every_bad_record_wi
         assert headers["dlq.reason"] in REASONS
         assert headers["dlq.consumer.group"] == "fuzz"
         assert not any(secret in headers["dlq.error"] for secret in PERSONAL)
+
+
+def test_a_batch_holding_refused_records_is_freed_once_handled() -> None:
+    """A refused record's error must not keep the batch alive: a pydantic ValidationError that
+    wraps an exception raised in a validator keeps it, its traceback and the batch's frame,
+    in a cycle the garbage collector cannot see. Once that leaked the whole batch (500
+    records and their events, a few MB) per forbidden message, for good."""
+    forbidden = json.loads(VALID)
+    forbidden["data"]["applicant"]["note"] = "주민번호 850302-1234567"
+    values = [
+        *(submitted_event("call-fuzz", PERSON)[1] for _ in range(20)),
+        json.dumps(forbidden, ensure_ascii=False).encode(),
+        VALID.replace(b'"010-', b'"999-'),  # a phone number the schema refuses
+        b"not json",
+    ]
+    records = [record(value, offset) for offset, value in enumerate(values)]
+    handled: list[Envelope[ApplicationSubmitted]] = []
+    kit = consumer(handled)
+    asyncio.run(kit.consume(records))
+    reasons = [sent["headers"]["dlq.reason"] for sent in kit.broker.published]  # type: ignore[attr-defined]
+    assert (len(handled), reasons) == (20, ["forbidden_data", "schema_invalid", "not_json"])
+
+    alive = [weakref.ref(r) for r in records]
+    del records, handled, kit
+    gc.collect()
+    assert sum(ref() is not None for ref in alive) == 0
