@@ -62,5 +62,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         root.addHandler(handler)
     root.setLevel(level.upper())
     # Library chatter that says nothing an operator needs at INFO.
-    for noisy in ("aiokafka", "pymongo", "httpx", "uvicorn.access"):
+    for noisy in ("aiokafka", "pymongo", "aiohttp", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
