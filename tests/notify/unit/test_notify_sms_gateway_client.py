@@ -63,25 +63,29 @@ def sms(n: int = 0, kind: str = "SMS", subject: str | None = None) -> SmsMessage
     return SmsMessage(f"m-{n}", "01012345678", kind, "접수되었습니다", subject)  # type: ignore[arg-type]
 
 
-class Taken:
-    def __init__(self) -> None:
-        self.count = 0
+async def send_one(url: str, message: SmsMessage, **options: Any) -> tuple[GatewayReply, int]:
+    """What a new client reports for `message`, and how often it said the gateway took it."""
+    taken = 0
 
-    async def __call__(self) -> None:
-        self.count += 1
+    async def accepted() -> None:
+        nonlocal taken
+        taken += 1
+
+    client = SmsGateway(url, options.pop("token", ""), SENDER, **options)
+    try:
+        return await client.send(message, accepted), taken
+    finally:
+        await client.close()
 
 
 async def test_a_message_the_gateway_takes_is_reported_taken_with_the_contract_s_fields(
     gateway: tuple[Gateway, str],
 ) -> None:
     served, url = gateway
-    client = SmsGateway(url, "secret-token", SENDER)
-    taken = Taken()
-    try:
-        reply = await client.send(sms(1, "LMS", "안내"), taken)
-    finally:
-        await client.close()
-    assert (reply, taken.count) == (GatewayReply(200), 1)
+    assert await send_one(url, sms(1, "LMS", "안내"), token="secret-token") == (
+        GatewayReply(200),
+        1,
+    )
     assert served.requests == [
         {
             "message_id": "m-1",
@@ -108,13 +112,7 @@ async def test_a_refusal_is_reported_as_the_gateway_s_status_and_nothing_is_take
 ) -> None:
     served, url = gateway
     served.status, served.body = status, json.dumps({"error": "invalid", "field": "to"})
-    client = SmsGateway(url, "", SENDER)
-    taken = Taken()
-    try:
-        reply = await client.send(sms(), taken)
-    finally:
-        await client.close()
-    assert (reply, taken.count) == (GatewayReply(status, detail), 0)
+    assert await send_one(url, sms()) == (GatewayReply(status, detail), 0)
 
 
 async def test_no_answer_in_time_is_reported_as_no_status_naming_what_happened(
@@ -122,23 +120,15 @@ async def test_no_answer_in_time_is_reported_as_no_status_naming_what_happened(
 ) -> None:
     served, url = gateway
     served.delay = 2.0
-    client = SmsGateway(url, "", SENDER, timeout_seconds=0.2)
-    taken = Taken()
-    try:
-        reply = await client.send(sms(), taken)
-    finally:
-        await client.close()
+    reply, taken = await send_one(url, sms(), timeout_seconds=0.2)
     assert reply.status is None and "Timeout" in reply.detail
-    assert taken.count == 0
+    assert taken == 0
 
 
 async def test_a_gateway_that_is_not_there_is_reported_as_no_status() -> None:
-    client = SmsGateway(f"http://127.0.0.1:{free_port()}/send", "", SENDER)
-    try:
-        reply = await client.send(sms())
-    finally:
-        await client.close()
+    reply, taken = await send_one(f"http://127.0.0.1:{free_port()}/send", sms())
     assert reply.status is None and reply.detail
+    assert taken == 0
 
 
 async def test_messages_go_one_after_another_over_at_most_the_connections_given(
