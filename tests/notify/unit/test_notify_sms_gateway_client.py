@@ -63,7 +63,9 @@ def sms(n: int = 0, kind: str = "SMS", subject: str | None = None) -> SmsMessage
     return SmsMessage(f"m-{n}", "01012345678", kind, "접수되었습니다", subject)  # type: ignore[arg-type]
 
 
-async def send_one(url: str, message: SmsMessage, **options: Any) -> tuple[GatewayReply, int]:
+async def send_one(
+    url: str, message: SmsMessage, token: str = "", timeout_seconds: float = 5.0
+) -> tuple[GatewayReply, int]:
     """What a new client reports for `message`, and how often it said the gateway took it."""
     taken = 0
 
@@ -71,7 +73,7 @@ async def send_one(url: str, message: SmsMessage, **options: Any) -> tuple[Gatew
         nonlocal taken
         taken += 1
 
-    client = SmsGateway(url, options.pop("token", ""), SENDER, **options)
+    client = SmsGateway(url, token, SENDER, timeout_seconds)
     try:
         return await client.send(message, accepted), taken
     finally:
