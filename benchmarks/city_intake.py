@@ -12,12 +12,16 @@ on failure. The phases, in the order they run:
    3 partitions: getmany(max_records=500), one insert_many into FerretDB, one event produced
    per message (the batch of sends awaited), one offset commit per batch. Then the same one
    message at a time, for contrast.
-2. steady (after 50 applications of warm-up, not counted): a call opens; applications arrive
+2. intake alone: recruitment is the only service running; --applications new applications
+   (none invalid or repeated) are published over Kafka as fast as the bench can, and intake is
+   measured as in the burst. What intake costs when nothing else shares the 2 cores; the other
+   services then start at the end of every topic, so they never hear of these applications.
+3. steady (after 50 applications of warm-up, not counted): a call opens; applications arrive
    at --steady-rate for --steady-seconds, paced. At 500/s every citizen gets two SMS (receipt
    and screening result): 1,000 SMS/s of demand, far above a provider limit of 100/s, so in
    this phase notify runs with its SMS and e-mail limits raised above demand (4 x the rate);
    first-SMS latency then shows notify's own delay, not the provider's limit.
-3. burst: notify is restarted with its configured default limits; another call opens and
+4. burst: notify is restarted with its configured default limits; another call opens and
    --applications arrive as fast as partner systems can publish them, mixed: ~15 % ineligible,
    ~3 % duplicates, ~1 % invalid (dead letters), ~5 % over HTTP `POST /applications`.
    Intake = valid applications screened / (first publish -> last screening event). Notify's
@@ -83,7 +87,7 @@ from deploy.local.token_issuer import LocalIssuer
 from shared.clock import now_kst
 from shared.mongo import make_mongo_client
 from shared.topics import ALL_TOPICS, Topic, dead_letter_topic
-from tests.conftest import publish_many
+from tests.conftest import publish_many, start_at_the_end
 from tests.e2e.applicants import applicant, open_call, submitted_event
 
 DOCS = REPO_ROOT / "docs" / "benchmarks.md"
@@ -816,6 +820,7 @@ def git_revision() -> str:
 class Results:
     floor: tuple[float, int]
     floor_single: tuple[float, int]
+    alone: Phase
     warm_up: Phase
     steady: Phase
     burst: Phase
@@ -872,7 +877,7 @@ def phase_rows(phase: Phase, label: str) -> list[list[str]]:
 def report(results: Results, floor_messages: tuple[int, int]) -> tuple[list[str], list[str]]:
     """(the results table, the resources table)."""
     floor_rate = results.floor[0]
-    steady, burst, notify = results.steady, results.burst, results.notify
+    alone, steady, burst, notify = results.alone, results.steady, results.burst, results.notify
     kinds = Counter(s.kind.split(":")[0] for s in burst.submissions)
     web = sum(s.via_http for s in burst.submissions)
     steady_web = sum(s.via_http for s in steady.submissions)
@@ -911,6 +916,15 @@ def report(results: Results, floor_messages: tuple[int, int]) -> tuple[list[str]
             f"{results.floor_single[0]:,.0f} msg/s "
             f"({results.floor_single[1]:,} of {floor_messages[1]:,} messages)",
             "",
+        ],
+        [
+            "intake alone: recruitment the only service, new applications over Kafka",
+            f"{len(alone.screened_latency):,} of {len(alone.expected):,} in "
+            f"{alone.last_screened - alone.first_submit:.1f} s = {alone.intake:,.0f} "
+            f"applications/s = {100 * alone.intake / floor_rate if floor_rate else 0:.1f}% of "
+            f"the raw floor; submit → screened "
+            + quantiles(alone.screened_latency, len(alone.expected), alone.screened_bound),
+            "(context: the burst below, with the whole platform beside it)",
         ],
         [
             "warm-up (not counted)",
@@ -979,7 +993,10 @@ def design_note(results: Results) -> list[str]:
         "second, so the steady phase runs first, with notify's SMS and e-mail limits raised "
         f"above demand ({sms:g} and {email:g}/s). Then notify restarts with its default "
         "limits and the burst runs: notify is saturated there, and its SMS rate is measured "
-        "against the default limit. Quiet hours are off throughout. The burst runs on a "
+        "against the default limit. Before all that, intake alone runs with recruitment the "
+        "only service, so the two intake rows tell what the same intake costs with and "
+        "without the rest of the platform on the same cores. Quiet hours are off "
+        "throughout. The burst runs on a "
         "database that holds the steady phase's applications. A percentile shown as "
         "`> N s` fell among messages that had not arrived N s after the last submission, "
         "when the bounded wait ended."
@@ -1084,15 +1101,8 @@ async def bench(options: argparse.Namespace, stack: BenchStack) -> Results:
     say(f"floor: {floor_single[0]:,.0f} msg/s one at a time")
     usage.end("floor", stack.processes())
 
-    sms_default, email_default = notify_defaults()
-    demand = 2 * options.steady_rate
-    steady_limits = (max(sms_default, 2 * demand), max(email_default, 2 * demand))
-    say(
-        f"services: starting; notify's limits for the steady phase: "
-        f"SMS {steady_limits[0]:g}/s, e-mail {steady_limits[1]:g}/s"
-    )
-    await stack.start_services(SERVICES, {"notify": notify_env(*steady_limits)})
-
+    say("recruitment: starting alone")
+    await stack.start_services(["recruitment"], {})
     screenings = Screenings(bootstrap)
     await screenings.start()
     bound = time.monotonic() + 4 * options.max_wait + options.steady_seconds + 3600
@@ -1102,9 +1112,38 @@ async def bench(options: argparse.Namespace, stack: BenchStack) -> Results:
     def all_sms(phase: Phase) -> bool:
         return phase.sms_owed(gateway.received) == 0
 
+    def no_sms(phase: Phase) -> bool:
+        return True  # notify is not running
+
     try:
         tokens = LocalIssuer(stack.issuer.keys_dir, issuer=stack.issuer.issuer)
         async with Submitter(bootstrap, stack.url("recruitment"), tokens) as submitter:
+            alone_call = await submitter.open_call("alone", options.applications // 4)
+            alone = Phase(
+                "alone",
+                Applications(alone_call, numbers, options.seed + 3).build(
+                    options.applications, mixed=False
+                ),
+                rate=None,
+            )
+            say(f"intake alone: {options.applications:,} applications over Kafka")
+            usage.begin("alone", stack.processes())
+            await run_phase(alone, submitter, screenings, gateway, options.max_wait, no_sms)
+            usage.end("alone", stack.processes())
+            say(_phase_line(alone))
+
+            others = [name for name in SERVICES if name != "recruitment"]
+            for name in others:  # the applications taken alone are none of their business
+                await start_at_the_end(bootstrap, name, ALL_TOPICS)
+            sms_default, email_default = notify_defaults()
+            demand = 2 * options.steady_rate
+            steady_limits = (max(sms_default, 2 * demand), max(email_default, 2 * demand))
+            say(
+                f"services: starting the others; notify's limits for the steady phase: "
+                f"SMS {steady_limits[0]:g}/s, e-mail {steady_limits[1]:g}/s"
+            )
+            await stack.start_services(others, {"notify": notify_env(*steady_limits)})
+
             warm_call = await submitter.open_call("warm-up", WARM_UP_APPLICATIONS)
             warm_up = Phase(
                 "warm-up",
@@ -1170,6 +1209,7 @@ async def bench(options: argparse.Namespace, stack: BenchStack) -> Results:
     return Results(
         floor=floor,
         floor_single=floor_single,
+        alone=alone,
         warm_up=warm_up,
         steady=steady,
         burst=burst,
