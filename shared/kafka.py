@@ -393,14 +393,9 @@ def subscribe(
     description: str,
     max_records: int,
     wanted: Callable[[PayloadT], bool] | None = None,
-    consumers: int = 1,
 ) -> Callable[[BatchHandler[PayloadT]], BatchHandler[PayloadT]]:
     """Register `handler` for `topic`: it gets lists of new, valid events, in order per key;
-    with `wanted`, only those whose payload it accepts (the others cost no database write).
-
-    With `consumers` above one, as many consumers join the group in this process, and Kafka
-    gives each partition to one of them: batches of different partitions are handled side by
-    side, while each key still has one writer (what more replicas of the service would do)."""
+    with `wanted`, only those whose payload it accepts (the others cost no database write)."""
 
     def register(handler: BatchHandler[PayloadT]) -> BatchHandler[PayloadT]:
         consumer = BatchConsumer(
@@ -434,18 +429,16 @@ def subscribe(
             return_annotation=None,
         )
         consume.__name__ = handler.__name__
-        for number in range(consumers):
-            broker.subscriber(
-                topic,
-                batch=True,
-                max_records=max_records,
-                group_id=group_id,
-                ack_policy=AckPolicy.NACK_ON_ERROR,
-                auto_offset_reset="earliest",
-                decoder=_raw_bodies,
-                description=description,
-                include_in_schema=number == 0,  # one channel in AsyncAPI, however many read it
-            )(consume)
+        broker.subscriber(
+            topic,
+            batch=True,
+            max_records=max_records,
+            group_id=group_id,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            decoder=_raw_bodies,
+            description=description,
+        )(consume)
         return handler
 
     return register

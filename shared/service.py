@@ -105,7 +105,6 @@ class ServiceRuntime:
         description: str,
         *,
         wanted: Callable[[PayloadT], bool] | None = None,
-        consumers: int = 1,
     ) -> Callable[[BatchHandler[PayloadT]], BatchHandler[PayloadT]]:
         """The handler gets batches of new, valid events of `topic` (see shared.kafka); with
         `wanted`, only the events whose payload it accepts."""
@@ -121,7 +120,6 @@ class ServiceRuntime:
             description=description,
             max_records=self.settings.consumer_max_records,
             wanted=wanted,
-            consumers=consumers,
         )
 
     def publisher(

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import yaml
 from fastapi import FastAPI
-from pydantic import Field
 
 from shared.clock import now_kst
 from shared.contracts.recruitment import (
@@ -32,10 +31,6 @@ class RecruitmentSettings(ServiceSettings):
     seed_catalog: bool = True  # SEED_CATALOG: insert the programs and calls of catalog/*.yaml
     # Intake reads calls from a copy of the catalog this many seconds old at most.
     call_refresh_seconds: float = 5.0
-    # INTAKE_CONSUMERS: consumers of the submitted applications in this process, each given
-    # some of the topic's partitions by Kafka, so that one batch's waits on the database and
-    # on Kafka overlap another's. More than the topic has partitions stay idle.
-    intake_consumers: int = Field(default=3, ge=1)
 
 
 def create_app(settings: RecruitmentSettings | None = None, clock: Clock = now_kst) -> FastAPI:
@@ -82,7 +77,7 @@ def create_app(settings: RecruitmentSettings | None = None, clock: Clock = now_k
         ),
         clock=clock,
     )
-    events.subscribe(runtime, ports, intake_consumers=settings.intake_consumers)
+    events.subscribe(runtime, ports)
     app = runtime.http_app()
     app.add_middleware(SubmissionRateLimit, method="POST", path="/applications")
     app.include_router(http.citizen_routes(ports))

@@ -1,8 +1,6 @@
 """Batched consumption on the real broker and database: a fetched batch mixing valid events,
-bad input and redelivered duplicates; a service SIGKILLed in the middle of a batch; and the
-consumers of one subscription handling their partitions side by side."""
+bad input and redelivered duplicates; and a service SIGKILLed in the middle of a batch."""
 
-import asyncio
 import json
 import uuid
 from collections import Counter
@@ -11,17 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from faststream.kafka.subscriber.usecase import BatchSubscriber
-from prometheus_client import CollectorRegistry
-from pydantic import BaseModel
 
-from deploy.local.stack import Service, create_topics, free_port
+from deploy.local.stack import Service, free_port
 from services.placement.app import PlacementSettings
 from services.placement.app import create_app as create_placement
-from shared.envelope import Envelope
-from shared.inbox import Inbox
-from shared.kafka import make_broker, subscribe
-from shared.metrics import EventMetrics
 from shared.mongo import make_mongo_client
 from shared.topics import Topic, dead_letter_topic
 from tests.conftest import (
@@ -181,95 +172,3 @@ async def test_recruitment_killed_in_the_middle_of_a_batch_loses_and_repeats_not
 
 async def _any(screened: Any) -> bool:
     return bool(await screened())
-
-
-class Tick(BaseModel):
-    key: str
-    n: int
-
-
-def _tick(topic: str, key: str, n: int) -> bytes:
-    return json.dumps(
-        {
-            "event_id": str(uuid.uuid4()),
-            "event_type": topic,
-            "occurred_at": "2026-03-02T09:00:00+09:00",
-            "producer": "test",
-            "correlation_id": key,
-            "data": {"key": key, "n": n},
-        }
-    ).encode()
-
-
-@pytest.mark.parametrize("consumers", [1, 3])
-async def test_consumers_of_one_subscription_handle_their_partitions_side_by_side_each_event_once_in_key_order(  # noqa: E501
-    stack: Stack, consumers: int
-) -> None:
-    """300 events under 30 keys on a topic of 3 partitions, read by a subscription of one or
-    of three consumers in one process, whose handler takes 0.2 s a batch. With three, Kafka
-    gives each a partition and their batches run at the same time; with one, never. Either
-    way each event is handled once and each key's events in the order they were published."""
-    topic = f"test.side-by-side.{uuid.uuid4().hex[:8]}"
-    await asyncio.to_thread(create_topics, stack.bootstrap_servers, [topic], 3)
-    registry = CollectorRegistry()
-    broker = make_broker(stack.bootstrap_servers, service="test", registry=registry)
-    mongo = make_mongo_client(stack.mongodb_uri)
-    inbox = Inbox(mongo[f"test_side_by_side_{uuid.uuid4().hex[:8]}"])
-    await inbox.create_indexes()
-    handled: list[tuple[str, int]] = []
-    in_flight = most_in_flight = 0
-
-    async def handler(events: list[Envelope[Tick]]) -> None:
-        nonlocal in_flight, most_in_flight
-        in_flight += 1
-        most_in_flight = max(most_in_flight, in_flight)
-        try:
-            await asyncio.sleep(0.2)
-            handled.extend((event.data.key, event.data.n) for event in events)
-        finally:
-            in_flight -= 1
-
-    subscribe(
-        broker,
-        topic,
-        Tick,
-        group_id=f"test-side-by-side-{uuid.uuid4().hex[:8]}",
-        inbox=inbox,
-        metrics=EventMetrics(registry),
-        description="ticks",
-        max_records=20,
-        consumers=consumers,
-    )(handler)
-    sent = [(f"k{k}", n) for n in range(10) for k in range(30)]
-    try:
-        await broker.start()
-        # Published once the group has settled, so no rebalance cuts a batch short (which
-        # would deliver it again: harmless, but not what this test counts).
-        kafka_consumers = [
-            subscriber.consumer
-            for subscriber in broker.subscribers
-            if isinstance(subscriber, BatchSubscriber)
-        ]
-        assert len(kafka_consumers) == consumers
-        assert await wait_for(
-            lambda: (
-                sum(len(c.assignment()) for c in kafka_consumers if c) == 3
-                and all(c and c.assignment() for c in kafka_consumers)
-            ),
-            within=60,
-        )
-        await publish_many(
-            stack.bootstrap_servers, topic, [(key, _tick(topic, key, n)) for key, n in sent]
-        )
-        assert await wait_for(lambda: len(handled) >= len(sent), within=60, settle=1.0)
-    finally:
-        await broker.stop()
-        await mongo.close()
-
-    assert Counter(handled) == Counter(sent)
-    for key in {key for key, _ in sent}:
-        assert [n for k, n in handled if k == key] == list(range(10))
-    if consumers == 1:
-        assert most_in_flight == 1
-    else:
-        assert most_in_flight >= 2

@@ -9,12 +9,11 @@ from .. import use_cases
 from ..use_cases import Ports
 
 
-def subscribe(runtime: ServiceRuntime, ports: Ports, *, intake_consumers: int) -> None:
+def subscribe(runtime: ServiceRuntime, ports: Ports) -> None:
     @runtime.subscribe(
         Topic.APPLICATION_SUBMITTED,
         ApplicationSubmitted,
         "Applications from partner systems and from the web API.",
-        consumers=intake_consumers,
     )
     async def application_submitted(events: list[Envelope[ApplicationSubmitted]]) -> None:
         await use_cases.take_applications(ports, events)
