@@ -830,10 +830,9 @@ class Results:
     http_errors: Counter[str]
     usage: Usage
 
-    @property
-    def share_of_floor(self) -> float:
-        """Burst intake as a percentage of the raw floor."""
-        return 100 * self.burst.intake / self.floor[0] if self.floor[0] else 0.0
+    def share_of_floor(self, phase: Phase) -> float:
+        """A phase's intake as a percentage of the raw floor."""
+        return 100 * phase.intake / self.floor[0] if self.floor[0] else 0.0
 
 
 def phase_rows(phase: Phase, label: str) -> list[list[str]]:
@@ -881,7 +880,7 @@ def report(results: Results, floor_messages: tuple[int, int]) -> tuple[list[str]
     kinds = Counter(s.kind.split(":")[0] for s in burst.submissions)
     web = sum(s.via_http for s in burst.submissions)
     steady_web = sum(s.via_http for s in steady.submissions)
-    share = results.share_of_floor
+    share = results.share_of_floor(burst)
     notify_text = (
         f"{notify.rate:,.1f}/s over {notify.window:.0f} s = "
         f"{100 * notify.rate / notify.limit:.1f}% of its limit {notify.limit:g}/s "
@@ -921,8 +920,8 @@ def report(results: Results, floor_messages: tuple[int, int]) -> tuple[list[str]
             "intake alone: recruitment the only service, new applications over Kafka",
             f"{len(alone.screened_latency):,} of {len(alone.expected):,} in "
             f"{alone.last_screened - alone.first_submit:.1f} s = {alone.intake:,.0f} "
-            f"applications/s = {100 * alone.intake / floor_rate if floor_rate else 0:.1f}% of "
-            f"the raw floor; submit → screened "
+            f"applications/s = {results.share_of_floor(alone):.1f}% of the raw floor; "
+            "submit → screened "
             + quantiles(alone.screened_latency, len(alone.expected), alone.screened_bound),
             "(context: the burst below, with the whole platform beside it)",
         ],
@@ -1130,7 +1129,7 @@ async def bench(options: argparse.Namespace, stack: BenchStack) -> Results:
             usage.begin("alone", stack.processes())
             await run_phase(alone, submitter, screenings, gateway, options.max_wait, no_sms)
             usage.end("alone", stack.processes())
-            say(_phase_line(alone))
+            say(_phase_line(alone, sms=False))
 
             others = [name for name in SERVICES if name != "recruitment"]
             for name in others:  # the applications taken alone are none of their business
@@ -1225,11 +1224,13 @@ def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def _phase_line(phase: Phase) -> str:
-    return (
+def _phase_line(phase: Phase, *, sms: bool = True) -> str:
+    """What a phase achieved; `sms=False` where notify was not running."""
+    screened = (
         f"{phase.name}: {len(phase.screened_latency):,} of {len(phase.expected):,} screened "
-        f"({phase.intake:,.0f}/s), SMS {phase.sms_sent:,} of {phase.expected_sms:,}"
+        f"({phase.intake:,.0f}/s)"
     )
+    return f"{screened}, SMS {phase.sms_sent:,} of {phase.expected_sms:,}" if sms else screened
 
 
 def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -1278,7 +1279,7 @@ def main() -> int:
         else:
             shutil.rmtree(root, ignore_errors=True)
     results_table, resources_table = report(results, (options.floor_messages, options.floor_single))
-    intake, share = results.burst.intake, results.share_of_floor
+    intake, share = results.burst.intake, results.share_of_floor(results.burst)
     last = f"intake: {intake:.0f} applications/s, {share:.1f}% of the raw floor"
     about = facts(command, load_at_start)
     print()
