@@ -20,10 +20,17 @@ SELECTION_STARTED = "call.selection_started"
 DUPLICATE = "application.duplicate"
 
 
+# Letters only, without I and O (read as 1 and 0 over the phone). A digit after the day's
+# hyphen could spell a resident registration number (six digits, a hyphen, seven digits),
+# which every consumer refuses: the application would go to the dead-letter topic.
+_RECEIPT_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
 def new_receipt_number(now: datetime) -> str:
     """An application id for a web application: short enough that the receipt SMS stays one
-    SMS (90 bytes), readable over the phone, and unguessable (32 random bits per day)."""
-    return f"W{now:%y%m%d}-{secrets.token_hex(4).upper()}"
+    SMS (90 bytes), readable over the phone, and unguessable (24^8, 36 random bits per day)."""
+    letters = "".join(secrets.choice(_RECEIPT_LETTERS) for _ in range(8))
+    return f"W{now:%y%m%d}-{letters}"
 
 
 def call_refusal(call: Call | None, call_id: str) -> FailedRule | None:
