@@ -834,6 +834,13 @@ class Results:
         """A phase's intake as a percentage of the raw floor."""
         return 100 * phase.intake / self.floor[0] if self.floor[0] else 0.0
 
+    def intake_text(self, phase: Phase) -> str:
+        """How long a phase's screening took, and its intake against the floor."""
+        return (
+            f"in {phase.last_screened - phase.first_submit:.1f} s = {phase.intake:,.0f} "
+            f"applications/s = {self.share_of_floor(phase):.1f}% of the raw floor"
+        )
+
 
 def phase_rows(phase: Phase, label: str) -> list[list[str]]:
     expected = len(phase.expected)
@@ -880,7 +887,6 @@ def report(results: Results, floor_messages: tuple[int, int]) -> tuple[list[str]
     kinds = Counter(s.kind.split(":")[0] for s in burst.submissions)
     web = sum(s.via_http for s in burst.submissions)
     steady_web = sum(s.via_http for s in steady.submissions)
-    share = results.share_of_floor(burst)
     notify_text = (
         f"{notify.rate:,.1f}/s over {notify.window:.0f} s = "
         f"{100 * notify.rate / notify.limit:.1f}% of its limit {notify.limit:g}/s "
@@ -918,10 +924,8 @@ def report(results: Results, floor_messages: tuple[int, int]) -> tuple[list[str]
         ],
         [
             "intake alone: recruitment the only service, new applications over Kafka",
-            f"{len(alone.screened_latency):,} of {len(alone.expected):,} in "
-            f"{alone.last_screened - alone.first_submit:.1f} s = {alone.intake:,.0f} "
-            f"applications/s = {results.share_of_floor(alone):.1f}% of the raw floor; "
-            "submit → screened "
+            f"{len(alone.screened_latency):,} of {len(alone.expected):,} "
+            f"{results.intake_text(alone)}; submit → screened "
             + quantiles(alone.screened_latency, len(alone.expected), alone.screened_bound),
             "(context: the burst below, with the whole platform beside it)",
         ],
@@ -940,8 +944,7 @@ def report(results: Results, floor_messages: tuple[int, int]) -> tuple[list[str]
         ],
         [
             "burst: intake (valid screened / first submit → last screened)",
-            f"{len(burst.screened_latency):,} in {burst.last_screened - burst.first_submit:.1f} s"
-            f" = {burst.intake:,.0f} applications/s = {share:.1f}% of the raw floor",
+            f"{len(burst.screened_latency):,} {results.intake_text(burst)}",
             "≥ 2,000/s and ≥ 50%",
         ],
         *carried_over,
